@@ -23,6 +23,12 @@ Kinds
     (successes/failures) and ``Surv`` (survival times).
 ``"vector"``
     ``c()``, which only builds constant arguments such as ``knots = c(1, 2)``.
+``"contrast"``
+    R's contrast functions (``contr.treatment``, ``contr.sum``, ...), which only appear as
+    arguments of ``C()``, as in ``C(f, contr.treatment(3, base = 2))``.
+
+``"vector"`` and ``"contrast"`` functions are arguments, never model variables
+(:data:`ARGUMENT_KINDS`).
 """
 
 from __future__ import annotations
@@ -33,7 +39,12 @@ from typing import Literal
 
 from interlace.ir.terms import CovKind
 
-FunctionKind = Literal["elementwise", "identity", "stateful", "factor", "special", "vector"]
+FunctionKind = Literal[
+    "elementwise", "identity", "stateful", "factor", "special", "vector", "contrast"
+]
+
+#: Kinds of functions that only build arguments of other functions.
+ARGUMENT_KINDS: frozenset[FunctionKind] = frozenset({"vector", "contrast"})
 
 _BY_KIND: dict[FunctionKind, tuple[str, ...]] = {
     "elementwise": (
@@ -71,6 +82,7 @@ _BY_KIND: dict[FunctionKind, tuple[str, ...]] = {
     ),
     "special": ("offset", "strata", "cbind", "Surv"),
     "vector": ("c",),
+    "contrast": ("contr.treatment", "contr.sum", "contr.helmert", "contr.poly", "contr.SAS"),
 }
 
 #: Function name -> kind, for every function a formula may call.
