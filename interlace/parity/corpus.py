@@ -1,0 +1,151 @@
+"""A corpus of parity cases declared as data, run live or against frozen R results.
+
+A corpus is a JSON file holding a list of cases::
+
+    [{"id": "sleepstudy_slope",
+      "code": "lmer(Reaction ~ Days + (Days | Subject), sleepstudy)",
+      "datasets": ["sleepstudy"],
+      "tolerance_class": "lmm",
+      "tolerances": {}}]
+
+``datasets`` names bundled datasets (:mod:`interlace.datasets`), bound in R under the same
+names.  The repository's corpus is ``fixtures/parity/corpus.json``; freezing it writes one
+record per case next to it (``fixtures/parity/<id>.json``, see
+:func:`interlace.parity.api.freeze`)::
+
+    python -m interlace.parity.corpus fixtures/parity/corpus.json --freeze
+
+Without ``--freeze`` the command runs every case live and exits with status 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from interlace.parity.api import LEVELS, compare, compare_frozen, freeze
+from interlace.parity.calls import ParityCallError
+from interlace.parity.report import ParityReport
+
+
+@dataclass(frozen=True)
+class ParityCase:
+    """One declared parity case.
+
+    Attributes
+    ----------
+    id : str
+        File-name-safe identifier.
+    code : str
+        One R model call.
+    datasets : tuple of str
+        Bundled datasets the call uses, bound under their own names.
+    tolerance_class : str
+        ``"lmm"``, ``"glmm"``, ``"clmm"`` or ``"cox"`` (documentation of intent; the model
+        function determines the class used).
+    tolerances : Mapping[str, float]
+        Per-quantity overrides, with the reason in the corpus file's ``note``.
+    """
+
+    id: str
+    code: str
+    datasets: tuple[str, ...]
+    tolerance_class: str = "lmm"
+    tolerances: Mapping[str, float] = field(default_factory=dict)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The case's data frames, by name."""
+        from interlace import datasets
+
+        return {name: datasets.load(name) for name in self.datasets}
+
+
+def load_corpus(path: str | Path) -> list[ParityCase]:
+    """Read a corpus file.
+
+    Raises
+    ------
+    ParityCallError
+        For a malformed entry or a duplicated id.
+    """
+    with Path(path).open(encoding="utf-8") as fh:
+        entries: list[dict[str, Any]] = json.load(fh)
+    cases = []
+    for entry in entries:
+        try:
+            cases.append(
+                ParityCase(
+                    id=str(entry["id"]),
+                    code=str(entry["code"]),
+                    datasets=tuple(entry["datasets"]),
+                    tolerance_class=str(entry.get("tolerance_class", "lmm")),
+                    tolerances=dict(entry.get("tolerances", {})),
+                )
+            )
+        except KeyError as exc:
+            raise ParityCallError(f"corpus entry {entry!r} lacks {exc.args[0]!r}") from None
+    ids = [c.id for c in cases]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise ParityCallError(f"duplicated corpus ids: {', '.join(duplicated)}")
+    return cases
+
+
+def run_live(case: ParityCase, levels: Sequence[str] | None = None) -> ParityReport:
+    """Compare the case live (R via rpy2)."""
+    return compare(case.code, tolerances=case.tolerances, levels=levels or LEVELS, **case.frames())
+
+
+def frozen_path(case: ParityCase, directory: str | Path) -> Path:
+    """Where the frozen record of a case lives."""
+    return Path(directory) / f"{case.id}.json"
+
+
+def run_frozen(case: ParityCase, directory: str | Path) -> ParityReport:
+    """Compare the case against its frozen record in ``directory`` (no R needed)."""
+    return compare_frozen(
+        frozen_path(case, directory), tolerances=case.tolerances, levels=LEVELS, **case.frames()
+    )
+
+
+def freeze_case(case: ParityCase, directory: str | Path) -> Path:
+    """Run the case in R and write its frozen record; returns the file written."""
+    (record,) = freeze(case.code, **case.frames())
+    record["id"] = case.id
+    path = frozen_path(case, directory)
+    path.write_text(json.dumps(record, separators=(",", ":")) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m interlace.parity.corpus CORPUS.json [--freeze]``."""
+    parser = argparse.ArgumentParser(prog="python -m interlace.parity.corpus")
+    parser.add_argument("corpus", help="corpus JSON file")
+    parser.add_argument(
+        "--freeze", action="store_true", help="write frozen records next to the corpus file"
+    )
+    args = parser.parse_args(argv)
+    cases = load_corpus(args.corpus)
+    directory = Path(args.corpus).parent
+    failed = 0
+    for case in cases:
+        if args.freeze:
+            print(f"froze {case.id} -> {freeze_case(case, directory)}")
+            continue
+        report = run_live(case)
+        failed += not report.passed
+        print(f"{case.id}: {'passed' if report.passed else 'FAILED'}")
+        if not report.passed:
+            print(report)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

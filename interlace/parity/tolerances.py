@@ -1,0 +1,181 @@
+"""Tolerances of the parity harness, per model class and quantity.
+
+A difference ``d = interlace − R`` passes when
+
+    |d| <= max(atol, rtol · |scale|),
+
+where ``scale`` is the R value itself for scalar quantities, or the largest absolute R value of
+the block for block quantities (random effects of one term, a design matrix).  Exact quantities
+(names, counts, flags) use ``atol = rtol = 0``.
+
+The log-likelihood is one-sided: when interlace's log-likelihood is *higher* than R's (interlace
+found a better optimum), the row is reported as ``"better"`` and does not fail the report; only
+``R − interlace > tolerance`` fails.
+
+Defaults (see ``docs/parity.md`` for the reasons):
+
+==========  ======  ======  =========  ============  =======  ==========  ======
+class       fixef   SEs     θ          variance      loglik   objective   design
+                                       components             at same θ
+==========  ======  ======  =========  ============  =======  ==========  ======
+lmm         1e-4 a  1e-3 r  5% r       5% r          1e-4 a   1e-8 r      1e-10
+glmm        1e-3 a  1e-2 r  5% r       5% r          1e-3 a   1e-8 r      1e-10
+clmm        1e-3 a  1e-2 r  5% r       5% r          1e-3 a   1e-8 r      1e-10
+cox         1e-3 a  1e-2 r  10% r      10% r         1e-3 a   1e-8 r      1e-10
+==========  ======  ======  =========  ============  =======  ==========  ======
+
+(``a`` = absolute, ``r`` = relative; SEs also pass within the fixef absolute tolerance, θ within
+1e-4 absolute and variance components within 1e-6 absolute, so that zeros of singular fits compare;
+the objective also passes within 1e-6 absolute; design values are absolute or relative to the
+largest entry.)  Every default can be overridden per call with a mapping
+from quantity name to a :class:`Tolerance` or to a number (read as an absolute tolerance for
+``fixef``/``loglik``/``thresholds``/``zi``/``disp`` and as a relative one otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+from interlace.errors import InterlaceError
+
+ToleranceClass = Literal["lmm", "glmm", "clmm", "cox"]
+
+
+class UnknownToleranceError(InterlaceError, KeyError):
+    """A tolerance override names a quantity or a model class that the harness does not know."""
+
+    code = "parity-tolerance"
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far interlace may be from R for one quantity.
+
+    Parameters
+    ----------
+    atol
+        Absolute tolerance.
+    rtol
+        Relative tolerance, applied to the R value (or the block's largest R value).
+    one_sided
+        Only a shortfall of interlace counts (log-likelihood): ``interlace − R < −tol`` fails,
+        ``interlace − R > tol`` is reported as ``"better"``.
+    """
+
+    atol: float = 0.0
+    rtol: float = 0.0
+    one_sided: bool = False
+
+    def bound(self, scale: float) -> float:
+        """The allowed absolute difference for a value of size ``scale``."""
+        return max(self.atol, self.rtol * abs(scale))
+
+    def describe(self) -> str:
+        """Short text for reports, e.g. ``"abs 0.0001"`` or ``"rel 5%"``."""
+        parts = []
+        if self.atol or not self.rtol:
+            parts.append("exact" if not self.atol else f"abs {self.atol:g}")
+        if self.rtol:
+            parts.append(f"rel {self.rtol:.3g}" if self.rtol < 0.01 else f"rel {self.rtol:.0%}")
+        text = " or ".join(parts)
+        return f"{text}, one-sided" if self.one_sided else text
+
+
+EXACT = Tolerance()
+
+#: Quantities whose bare-number override is absolute (the others are relative).
+ABSOLUTE_QUANTITIES = frozenset({"fixef", "loglik", "thresholds", "zi", "disp"})
+
+
+def _table(
+    fixef: float, se: float, vc: float, loglik: float, ddf: float = 1e-3
+) -> Mapping[str, Tolerance]:
+    return MappingProxyType(
+        {
+            "fixef": Tolerance(atol=fixef),
+            "se": Tolerance(atol=fixef, rtol=se),
+            "theta": Tolerance(atol=1e-4, rtol=vc),
+            "sigma": Tolerance(rtol=vc),
+            "varcorr": Tolerance(atol=1e-6, rtol=vc),
+            "ranef": Tolerance(rtol=vc),
+            "loglik": Tolerance(atol=loglik, one_sided=True),
+            "thresholds": Tolerance(atol=fixef),
+            "zi": Tolerance(atol=fixef),
+            "disp": Tolerance(atol=fixef),
+            "ddf": Tolerance(rtol=ddf),
+            "objective": Tolerance(atol=1e-6, rtol=1e-8),
+            "design": Tolerance(atol=1e-10, rtol=1e-10),
+            "exact": EXACT,
+        }
+    )
+
+
+DEFAULTS: Mapping[str, Mapping[str, Tolerance]] = MappingProxyType(
+    {
+        "lmm": _table(fixef=1e-4, se=1e-3, vc=0.05, loglik=1e-4),
+        "glmm": _table(fixef=1e-3, se=1e-2, vc=0.05, loglik=1e-3),
+        "clmm": _table(fixef=1e-3, se=1e-2, vc=0.05, loglik=1e-3),
+        "cox": _table(fixef=1e-3, se=1e-2, vc=0.10, loglik=1e-3),
+    }
+)
+
+ToleranceOverrides = Mapping[str, "Tolerance | float"]
+
+
+def tolerances_for(
+    model_class: str, overrides: ToleranceOverrides | None = None
+) -> Mapping[str, Tolerance]:
+    """The tolerance table of a model class with per-call overrides applied.
+
+    Parameters
+    ----------
+    model_class
+        ``"lmm"``, ``"glmm"``, ``"clmm"`` or ``"cox"``.
+    overrides
+        Quantity name → :class:`Tolerance`, or a number (absolute for ``fixef``, ``loglik``,
+        ``thresholds``, ``zi``, ``disp``; relative otherwise; ``loglik`` stays one-sided).
+
+    Returns
+    -------
+    Mapping[str, Tolerance]
+
+    Raises
+    ------
+    UnknownToleranceError
+        For an unknown class or quantity.
+    """
+    if model_class not in DEFAULTS:
+        raise UnknownToleranceError(
+            f"unknown tolerance class {model_class!r}; known: {', '.join(DEFAULTS)}"
+        )
+    table = dict(DEFAULTS[model_class])
+    for quantity, value in (overrides or {}).items():
+        if quantity not in table:
+            raise UnknownToleranceError(
+                f"unknown quantity {quantity!r} in tolerance overrides; known: "
+                + ", ".join(sorted(table))
+            )
+        if isinstance(value, Tolerance):
+            table[quantity] = value
+        elif quantity in ABSOLUTE_QUANTITIES:
+            table[quantity] = Tolerance(atol=float(value), one_sided=quantity == "loglik")
+        else:
+            table[quantity] = Tolerance(rtol=float(value))
+    return MappingProxyType(table)
+
+
+#: Tolerance class of each R model function the harness knows.
+TOLERANCE_CLASS: Mapping[str, ToleranceClass] = MappingProxyType(
+    {
+        "lmer": "lmm",
+        "lme": "lmm",
+        "glmer": "glmm",
+        "glmer.nb": "glmm",
+        "glmmTMB": "glmm",
+        "clmm": "clmm",
+        "coxme": "cox",
+    }
+)

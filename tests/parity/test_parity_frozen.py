@@ -1,0 +1,121 @@
+"""Frozen mode: interlace against R's recorded results (fixtures/parity), without R.
+
+The records are written by ``python -m interlace.parity.corpus fixtures/parity/corpus.json
+--freeze`` (R via rpy2) from the corpus declared in ``fixtures/parity/corpus.json``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from interlace import datasets
+from interlace.parity import rbridge
+from interlace.parity.api import compare_frozen
+from interlace.parity.calls import ParityCallError
+from interlace.parity.corpus import ParityCase, frozen_path, load_corpus, run_frozen
+
+PARITY = Path(__file__).resolve().parents[2] / "fixtures" / "parity"
+CORPUS = load_corpus(PARITY / "corpus.json")
+
+
+def _record(case_id: str) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads((PARITY / f"{case_id}.json").read_text(encoding="utf-8"))
+    return record
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c.id for c in CORPUS])
+def test_corpus_case_matches_frozen_r_results(case: ParityCase) -> None:
+    report = run_frozen(case, PARITY)
+    assert report.passed, str(report)
+    levels = set(report.table["level"])
+    assert levels == {"design", "objective", "fit"}
+    assert report.meta["mode"] == "frozen"
+
+
+def test_every_corpus_case_is_frozen_with_versions() -> None:
+    for case in CORPUS:
+        record = _record(case.id)
+        assert record["call"]["function"] == "lmer"
+        versions = record["summary"]["versions"]
+        assert versions["R"].startswith("R version") and "lme4" in versions
+        assert len(record["objective"]) == 2
+
+
+def test_frozen_comparison_detects_a_wrong_reference() -> None:
+    record = copy.deepcopy(_record("sleepstudy_slope"))
+    record["summary"]["fixef"]["values"][1] += 1e-3  # Days
+    record["objective"][0]["value"] += 1e-3
+    report = compare_frozen(record, sleepstudy=datasets.load("sleepstudy"))
+    assert not report.passed
+    failed = list(report.failures["quantity"])
+    assert failed[0].startswith("objective at theta_R")
+    assert failed[1:] == ["fixef[Days]"]
+
+
+def test_frozen_mode_uses_recorded_argument_values() -> None:
+    record = _record("sleepstudy_weights")
+    assert record["call"]["args"]["weights"] == "1 + Days%%3"
+    weights = record["arguments"]["weights"]
+    days = datasets.load("sleepstudy")["Days"].to_numpy()
+    assert weights == [1.0 + d % 3 for d in days]
+
+
+def test_frozen_mode_needs_the_named_frame() -> None:
+    with pytest.raises(ParityCallError, match="uses data 'sleepstudy', which was not given"):
+        compare_frozen(frozen_path(CORPUS[0], PARITY), other=datasets.load("Dyestuff"))
+
+
+def test_importing_the_harness_does_not_import_rpy2() -> None:
+    code = (
+        "import sys, interlace, interlace.parity, interlace.parity.api, interlace.parity.cli,"
+        " interlace.parity.corpus; assert 'rpy2' not in sys.modules, 'rpy2 imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=PARITY.parents[1])
+
+
+def test_missing_rpy2_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_rpy2(name: str) -> None:
+        raise ImportError(f"No module named {name!r}")
+
+    monkeypatch.setattr(rbridge.importlib, "import_module", no_rpy2)
+    with pytest.raises(rbridge.RUnavailableError, match="needs rpy2") as info:
+        rbridge.RBridge()
+    assert "pip install 'rpy2>=3.5.17,<3.6'" in str(info.value)
+    assert isinstance(info.value, RuntimeError)
+
+
+@pytest.mark.parametrize(
+    ("package", "debian"),
+    [("lme4", "r-cran-lme4"), ("glmmTMB", "r-cran-glmmtmb"), ("lmerTest", "r-cran-lmertest")],
+)
+def test_debian_package_names(package: str, debian: str) -> None:
+    assert rbridge.debian_package(package) == debian
+
+
+def test_interlace_failure_is_a_failing_row_not_an_exception() -> None:
+    record = copy.deepcopy(_record("dyestuff_ml"))
+    record["call"]["args"]["formula"] = "Yield ~ 1 + (1 | Nope)"
+    report = compare_frozen(record, Dyestuff=datasets.load("Dyestuff"))
+    assert not report.passed
+    (row,) = report.rows
+    assert row.quantity == "interlace fit" and row.verdict == "FAIL"
+    assert "Nope" in str(row.interlace)
+
+
+def test_package_exports_the_compare_function() -> None:
+    import importlib
+
+    import interlace.parity as parity
+    from interlace.parity import api
+
+    importlib.import_module("interlace.parity.compare")  # the submodule must not shadow it
+
+    assert parity.compare is api.compare
+    assert callable(parity.compare_summaries) and parity.ParityReport.__name__ == "ParityReport"
