@@ -4,7 +4,9 @@
 # 00_*.R run before the scripts that read their output. Each script writes to its default
 # directory under fixtures/ (see the header of each script); stops at the first failure.
 #
-# Usage: scripts/regenerate_fixtures.sh          (from anywhere; needs Rscript with lme4)
+# Then re-records the parity corpus (fixtures/parity), which runs each case in R through rpy2.
+#
+# Usage: scripts/regenerate_fixtures.sh          (from anywhere; needs Rscript with lme4, and rpy2)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,4 +22,8 @@ for script in "${scripts[@]}"; do
     echo "==> Rscript $script"
     Rscript "$script"
 done
-echo "regenerate_fixtures: ran ${#scripts[@]} script(s)"
+echo "==> parity corpus"
+python="${PYTHON:-python3}"
+[ -x .venv/bin/python ] && python=.venv/bin/python
+"$python" -m interlace.parity.corpus fixtures/parity/corpus.json --freeze
+echo "regenerate_fixtures: ran ${#scripts[@]} R script(s) and the parity corpus"
