@@ -1,20 +1,43 @@
-"""interlace: R-exact mixed models in Python."""
+"""interlace: R-exact mixed models in Python.
 
+Paste an ``lme4::lmer`` model and get lme4's numbers from interlace's own
+engine; prove the equivalence with :mod:`interlace.parity`.  The public
+surface is listed in ``__all__``; everything else is internal.
+"""
+
+from interlace import datasets, parity
+from interlace._version import __version__
+from interlace.api.fit import fit
+from interlace.api.lmer import lmer
+from interlace.api.model_matrix import model_matrix
+from interlace.design.lformula import LmerDesign, glformula, lformula
 from interlace.errors import (
+    ConvergenceError,
+    DataError,
     FormulaError,
     FormulaSyntaxError,
     InterlaceError,
     InterlaceWarning,
     MissingVariableError,
 )
-
-__version__ = "0.1.0.dev0"
+from interlace.results.lmer_result import LmerResult
 
 __all__ = [
+    "ConvergenceError",
+    "DataError",
     "FormulaError",
     "FormulaSyntaxError",
     "InterlaceError",
     "InterlaceWarning",
+    "LmerDesign",
+    "LmerResult",
     "MissingVariableError",
     "__version__",
+    "datasets",
+    "fit",
+    "glformula",
+    "lformula",
+    "lmer",
+    "model_matrix",
+    "parity",
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from interlace.formula.ast import Node, Span, NO_SPAN
+from interlace.formula.ast import NO_SPAN, Node, Span
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from interlace import __version__
+from interlace._version import __version__
 from interlace.parity.calls import ModelCall, ParityCallError, is_symbol
 from interlace.parity.compare import (
     compare_designs,

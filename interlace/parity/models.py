@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from interlace import __version__
+from interlace._version import __version__
 from interlace.parity.calls import ModelCall, ParityCallError
 from interlace.parity.schema import DesignSummary, FitSummary, LogLik, ranef_long
 

@@ -1,0 +1,155 @@
+"""Time interlace's ``lmer`` against lme4 on the same machine; write benchmarks/RESULTS.md.
+
+Usage::
+
+    .venv/bin/python benchmarks/lmm_vs_lme4.py [--quick]
+
+lme4 runs in an Rscript subprocess that times its own fits (``system.time``),
+so R start-up is not counted.  interlace is timed in this process with the
+formula front end included, as ``lmer()`` is in R.  Peak memory: R's
+``gc()`` maximum heap; for interlace the ``tracemalloc`` peak of one separate
+fit (Python and NumPy allocations) and the process's maximum RSS.
+"""
+
+from __future__ import annotations
+
+import os
+
+# One BLAS thread, like R's reference BLAS here, and before NumPy loads: on this shared
+# 2-core box a second OpenBLAS thread spins against other jobs and slows fits many-fold.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import interlace.datasets as datasets
+from interlace.api.lmer import lmer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    formula: str
+    data: str
+    REML: bool
+    repeats: int
+
+
+CASES = [
+    Case("sleepstudy", "Reaction ~ Days + (Days | Subject)", "sleepstudy", True, 20),
+    Case("penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", "Penicillin", True, 20),
+    Case("insteval_ml", "y ~ service + (1 | s) + (1 | d) + (1 | dept)", "InstEval", False, 1),
+    Case("insteval_reml", "y ~ service * dept + (1 | s) + (1 | d)", "InstEval", True, 1),
+]
+
+
+def run_lme4(case: Case) -> dict[str, object]:
+    out = subprocess.run(
+        ["Rscript", str(ROOT / "benchmarks" / "lmm_lme4.R"), case.name, str(case.repeats)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_interlace(case: Case) -> dict[str, float | int]:
+    data = datasets.load(case.data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lmer(case.formula, data, REML=case.REML)  # warm-up (imports, caches)
+        wall, cpu = [], []
+        for _ in range(case.repeats):
+            t0, c0 = time.perf_counter(), time.process_time()
+            fit = lmer(case.formula, data, REML=case.REML)
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        tracemalloc.start()
+        lmer(case.formula, data, REML=case.REML)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return {
+        "elapsed": statistics.median(wall),
+        "cpu": statistics.median(cpu),
+        "feval": fit.optinfo.feval,
+        "objective": fit.objective,
+        "peak_mb": peak / 2**20,
+    }
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    rows = []
+    for case in CASES:
+        if quick and case.name.startswith("insteval"):
+            continue
+        r = run_lme4(case)
+        p = run_interlace(case)
+        rows.append((case, r, p))
+        print(case.name, f"lme4 {r['elapsed']:.3f}s  interlace {p['elapsed']:.3f}s", flush=True)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    path = ROOT / "benchmarks" / "RESULTS.md"
+    old = path.read_text() if path.exists() else ""
+    marker = "\n## Large crossed design"  # written by movielens_sim.py; kept
+    kept = old[old.index(marker) :] if marker in old else ""
+    path.write_text(report(rows, rss) + kept)
+
+
+def report(rows: list[tuple[Case, dict[str, object], dict[str, float | int]]], rss: float) -> str:
+    """The Markdown of RESULTS.md."""
+    load = os.getloadavg()
+    first = rows[0][1]
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = [
+        "# interlace `lmer` vs lme4 — timings on this machine",
+        "",
+        f"Written by `benchmarks/lmm_vs_lme4.py` on {stamp}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores; "
+        f"Python {platform.python_version()}, NumPy {np.__version__}; "
+        f"{first['R']}, lme4 {first['lme4']}.",
+        f"Load average when written: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        "(the box is shared; wall times under load are noisy, CPU times less so).",
+        f"BLAS threads for interlace: OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}"
+        " (R uses the single-threaded reference BLAS).",
+        "",
+        "Times are medians per fit in seconds (formula processing included on both sides).",
+        "Evaluations: objective evaluations by the optimiser (lme4's `optinfo$feval`; both then",
+        "spend further evaluations on the finite-difference convergence checks).",
+        "",
+        "| model | lme4 wall | interlace wall | speed-up (wall) | lme4 CPU | interlace CPU |"
+        " speed-up (CPU) | evals lme4 / interlace | objective lme4 / interlace |"
+        " peak MB lme4 (R heap) / interlace (tracemalloc) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for case, r, p in rows:
+        rw, rc = float(str(r["elapsed"])), float(str(r["cpu"]))
+        pw, pc = float(p["elapsed"]), float(p["cpu"])
+        ml = "" if case.REML else " (ML)"
+        formula = case.formula.replace("|", "\\|")  # a bar would split the Markdown cell
+        lines.append(
+            f"| {case.name}: `{formula}`{ml} | {rw:.3f} | {pw:.3f} | {rw / pw:.1f}x |"
+            f" {rc:.3f} | {pc:.3f} | {rc / pc:.1f}x | {r['feval']} / {p['feval']} |"
+            f" {float(str(r['objective'])):.6f} / {float(p['objective']):.6f} |"
+            f" {float(str(r['peak_mb'])):.0f} / {float(p['peak_mb']):.0f} |"
+        )
+    lines += ["", f"Maximum RSS of the Python benchmark process: {rss:.0f} MB.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""A simulated MovieLens-1M-shaped crossed design fitted by interlace (issue 3's large case).
+
+1,000,209 ratings of 3,706 movies by 6,040 users with heavy-tailed degrees
+(log-normal user activity with at least 20 ratings per user, Zipf-like movie
+popularity), ``rating ~ 1 + (1 | user) + (1 | movie)`` by REML.  Prints and
+appends to benchmarks/RESULTS.md: wall and CPU seconds, evaluations and peak
+memory (process maximum RSS).
+
+Usage::
+
+    .venv/bin/python benchmarks/movielens_sim.py [--seed 1]
+"""
+
+from __future__ import annotations
+
+import os
+
+# One BLAS thread, like R's reference BLAS here, and before NumPy loads: on this shared
+# 2-core box a second OpenBLAS thread spins against other jobs and slows fits many-fold.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from interlace.api.lmer import lmer
+
+N_RATINGS, N_USERS, N_MOVIES = 1_000_209, 6_040, 3_706
+
+
+def simulate(rng: np.random.Generator) -> pd.DataFrame:
+    """Ratings with MovieLens-1M's size and a heavy-tailed degree distribution."""
+    raw = rng.lognormal(mean=0.0, sigma=1.0, size=N_USERS)
+    degrees = 20 + np.floor(raw / raw.sum() * (N_RATINGS - 20 * N_USERS)).astype(int)
+    degrees = np.minimum(degrees, N_MOVIES)
+    below_cap = np.flatnonzero(degrees < N_MOVIES)
+    degrees[below_cap[: N_RATINGS - degrees.sum()]] += 1  # exact total
+    popularity = 1.0 / np.arange(1, N_MOVIES + 1) ** 0.8
+    popularity /= popularity.sum()
+    users = np.repeat(np.arange(N_USERS), degrees)
+    movies = np.concatenate(
+        [rng.choice(N_MOVIES, size=d, replace=False, p=popularity) for d in degrees]
+    )
+    u = rng.normal(0.0, 0.4, N_USERS)
+    v = rng.normal(0.0, 0.6, N_MOVIES)
+    rating = np.clip(np.rint(3.6 + u[users] + v[movies] + rng.normal(0, 0.9, users.size)), 1, 5)
+    return pd.DataFrame(
+        {
+            "rating": rating,
+            "user": pd.Categorical(users.astype(str)),
+            "movie": pd.Categorical(movies.astype(str)),
+        }
+    )
+
+
+def main() -> None:
+    seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
+    data = simulate(np.random.default_rng(seed))
+    t0, c0 = time.perf_counter(), time.process_time()
+    fit = lmer("rating ~ 1 + (1 | user) + (1 | movie)", data)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    line = (
+        f"| simulated MovieLens-1M shape (n = {len(data):,}; {N_USERS:,} users x "
+        f"{N_MOVIES:,} movies), `rating ~ 1 + (1 \\| user) + (1 \\| movie)` | {wall:.1f} |"
+        f" {cpu:.1f} | {fit.optinfo.feval} | {rss:.2f} | {fit.objective:.4f} |"
+    )
+    print(line)
+    results = Path(__file__).resolve().parent / "RESULTS.md"
+    header = (
+        "\n## Large crossed design (interlace only)\n\n"
+        "| model | wall s | CPU s | evals | peak RSS GB | REML criterion |\n"
+        "|---|---|---|---|---|---|\n"
+    )
+    text = results.read_text() if results.exists() else ""
+    if "## Large crossed design" not in text:
+        text += header
+    results.write_text(text + line + "\n")
+
+
+if __name__ == "__main__":
+    main()

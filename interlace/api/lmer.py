@@ -1,0 +1,162 @@
+"""``lmer``: linear mixed models as ``lme4::lmer`` fits them.
+
+The façade composes the stages (lme4's ``lFormula → mkLmerDevfun →
+optimizeLmer → mkMerMod``): :func:`lmer_objective` is the deviance-function
+exit (``devFunOnly = TRUE``) and :func:`fit_lmer` fits a prepared design.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from interlace.engine.gaussian import GaussianObjective
+from interlace.engine.protocol import LmmDesign
+from interlace.errors import RankDeficiencyWarning, StartingValuesWarning
+from interlace.optim.control import ControlError, LmerControl
+from interlace.optim.optimize import optimize_theta
+from interlace.results.lmer_result import LmerResult, assemble_lmer
+
+FloatArray = NDArray[np.float64]
+StartType = Sequence[float] | FloatArray | Mapping[str, Any] | None
+
+
+def lmer_objective(design: LmmDesign, REML: bool | None = None) -> GaussianObjective:
+    """The profiled deviance function θ ↦ REML criterion or ML deviance (``devFunOnly``).
+
+    ``REML`` defaults to the design's own ``REML``.
+    """
+    return GaussianObjective(design, REML=design.REML if REML is None else REML)
+
+
+def _start_theta(start: StartType, objective: GaussianObjective) -> FloatArray:
+    """lme4's ``getStart``: user θ (vector or ``{"theta": ...}``) or lme4's default."""
+    if start is None:
+        return objective.start()
+    if isinstance(start, Mapping):
+        if set(start) - {"theta"}:
+            raise ControlError(
+                "start= for lmer may only contain 'theta'",
+                remedy="pass start={'theta': [...]} or a vector of theta values",
+            )
+        start = start["theta"]
+    theta = np.asarray(start, dtype=float).ravel()
+    if theta.size != objective.lower.size:
+        raise ControlError(
+            f"start has {theta.size} values but the model has "
+            f"{objective.lower.size} theta parameters"
+        )
+    if np.any(theta < objective.lower):
+        warnings.warn(
+            "start values below the lower bounds were moved onto them",
+            StartingValuesWarning,
+            stacklevel=3,
+        )
+        theta = np.maximum(theta, objective.lower)
+    return theta
+
+
+def fit_lmer(
+    design: LmmDesign,
+    *,
+    REML: bool | None = None,
+    control: LmerControl | Mapping[str, Any] | None = None,
+    start: StartType = None,
+    formula: str = "",
+    data_name: str | None = None,
+    weights_name: str | None = None,
+    offset_name: str | None = None,
+    fit_messages: Sequence[str] = (),
+) -> LmerResult:
+    """Fit a prepared design: objective, optimisation, post-processing, result.
+
+    ``REML`` defaults to the design's own.  ``formula`` and the ``*_name``
+    arguments only label the printed summary;
+    ``fit_messages`` are design messages printed under "fit warnings"
+    (lme4's ``fitMsgs``, e.g. dropped rank-deficient columns).
+    """
+    ctrl = LmerControl.coerce(control)
+    objective = lmer_objective(design, REML=REML)
+    theta0 = _start_theta(start, objective)
+    optinfo = optimize_theta(objective, theta0, objective.lower, ctrl)
+    return assemble_lmer(
+        design,
+        objective,
+        optinfo,
+        formula=formula,
+        data_name=data_name,
+        weights_name=weights_name,
+        offset_name=offset_name,
+        fit_messages=tuple(fit_messages),
+    )
+
+
+def lmer(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    REML: bool = True,
+    weights: Any = None,
+    offset: Any = None,
+    contrasts: Mapping[str, Any] | None = None,
+    na_action: Literal["omit", "fail"] = "omit",
+    control: LmerControl | Mapping[str, Any] | None = None,
+    start: StartType = None,
+) -> LmerResult:
+    """Fit a linear mixed model as ``lme4::lmer(formula, data, ...)`` does.
+
+    Parameters
+    ----------
+    formula : str
+        lme4 formula, e.g. ``"Reaction ~ Days + (Days | Subject)"``.
+    data : DataFrame
+        Never modified.
+    REML : bool
+        REML (default) or maximum likelihood.
+    weights, offset
+        Prior weights and offset: a column name or an array of length ``n``.
+    contrasts : mapping, optional
+        Contrasts per factor (R's ``contrasts=``).
+    na_action : {"omit", "fail"}
+    control : LmerControl or mapping, optional
+        ``lmerControl`` settings (``optimizer``, ``restart_edge``, ``boundary_tol``,
+        ``calc_derivs``, ``check_conv_*``, ``optCtrl``).
+    start : array or {"theta": array}, optional
+        Starting θ.
+
+    Returns
+    -------
+    LmerResult
+    """
+    from interlace.design.lformula import lformula
+
+    ctrl = LmerControl.coerce(control)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        design = lformula(
+            formula,
+            data,
+            REML=REML,
+            weights=weights,
+            offset=offset,
+            contrasts=contrasts,
+            na_action=na_action,
+        )
+    for record in caught:  # pass them on, and keep the rank messages for summary()
+        warnings.warn(record.message, stacklevel=2)
+    rank_msgs = [str(r.message) for r in caught if issubclass(r.category, RankDeficiencyWarning)]
+    return fit_lmer(
+        design,
+        REML=REML,
+        control=ctrl,
+        start=start,
+        formula=formula,
+        weights_name=weights if isinstance(weights, str) else None,
+        offset_name=offset if isinstance(offset, str) else None,
+        fit_messages=rank_msgs,
+    )

@@ -1,0 +1,356 @@
+"""The ``interlace`` command.
+
+Subcommands
+-----------
+``interlace fit FORMULA --data NAME_OR_CSV [--reml | --ml] [--show design]``
+    Fit an lme4-style linear mixed model on a bundled dataset or a CSV file and print an
+    lme4-style summary.  While the fitting engine is not available, or when the formula has no
+    random-effect term, it prints the parsed model and its design instead.
+``interlace datasets``
+    List the bundled datasets.
+``interlace parity FILE.R [--data NAME=PATH.csv ...]``
+    Fit every model call of an R file in R and in interlace and compare them
+    (:mod:`interlace.parity.cli`; needs R and rpy2).
+
+Exit status: 0 on success, 1 when interlace reports an error about the model or the data
+(a one-line message on stderr, no traceback) or, for ``parity``, a mismatch with R; 2 for
+command-line usage errors and for features this installation does not provide yet.
+
+The design and fitting code is imported only when a subcommand needs it, and a part of the
+library that is missing gives a clear message (exit status 2) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from interlace._version import __version__
+from interlace.errors import InterlaceError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from interlace.ir.terms import FormulaIR, RandomTerm, TermList
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_UNAVAILABLE = 2
+
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
+
+
+class FeatureUnavailableError(Exception):
+    """A part of interlace that a subcommand needs is not available in this installation."""
+
+
+class DataSourceError(Exception):
+    """A ``--data`` argument that names neither a bundled dataset nor a readable CSV file."""
+
+
+def _feature(module: str, name: str) -> Any:
+    """Import ``module`` and return its attribute ``name``.
+
+    Raises
+    ------
+    FeatureUnavailableError
+        If the module cannot be imported or lacks the attribute.
+    """
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise FeatureUnavailableError(f"{module} cannot be imported: {exc}") from None
+    try:
+        return getattr(mod, name)
+    except AttributeError:
+        raise FeatureUnavailableError(
+            f"{module}.{name} is not available in this version of interlace ({__version__})"
+        ) from None
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+def _looks_like_path(spec: str) -> bool:
+    return spec.lower().endswith(_CSV_SUFFIXES) or "/" in spec or Path(spec).is_file()
+
+
+def load_data(spec: str) -> pd.DataFrame:
+    """Load ``--data``: a CSV path (``.csv``, ``.csv.gz``, ``.tsv``) or a bundled dataset name.
+
+    A path is anything with one of those suffixes, a ``/``, or the name of an existing file;
+    columns are read with pandas' defaults (text columns become factors at design time, with
+    R's level order).
+
+    Parameters
+    ----------
+    spec
+        A file path, or a dataset name such as ``"sleepstudy"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    DataSourceError
+        If a file cannot be read.
+    interlace.datasets.DatasetNotFoundError
+        If no bundled dataset has that name.
+    """
+    if _looks_like_path(spec):
+        import pandas
+
+        sep = "\t" if spec.lower().endswith(".tsv") else ","
+        try:
+            frame = pandas.read_csv(spec, sep=sep)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise DataSourceError(f"cannot read data file {spec!r}: {exc}") from None
+        return frame
+    load: Callable[[str], pd.DataFrame] = _feature("interlace.datasets", "load")
+    return load(spec)
+
+
+# --- describing a model ----------------------------------------------------------------------
+
+
+def _term_list(terms: TermList) -> str:
+    parts = (["(Intercept)"] if terms.intercept else []) + list(terms.labels)
+    return ", ".join(parts) if parts else "(none)"
+
+
+def _random_term_line(term: RandomTerm) -> str:
+    cov = "" if term.covariance.kind == "us" else f", covariance {term.covariance.kind}"
+    return (
+        f"  ({term.source}): grouping factor {term.group_label}; terms {_term_list(term.lhs)}{cov}"
+    )
+
+
+def describe_formula(ir: FormulaIR) -> str:
+    """The parsed model in words: response, fixed terms, random terms.
+
+    Parameters
+    ----------
+    ir
+        The expanded formula.
+
+    Returns
+    -------
+    str
+    """
+    lines = [
+        f"Formula: {ir.text}",
+        f"Response: {ir.response.label if ir.response is not None else '(none)'}",
+        f"Fixed terms: {_term_list(ir.fixed)}",
+    ]
+    if ir.fixed.offsets:
+        lines.append("Offsets: " + ", ".join(v.label for v in ir.fixed.offsets))
+    if ir.random:
+        lines.append(f"Random terms ({ir.dialect.name} rules):")
+        lines.extend(_random_term_line(term) for term in ir.random)
+    else:
+        lines.append("Random terms: (none)")
+    return "\n".join(lines)
+
+
+def _names(values: Sequence[object], limit: int = 12) -> str:
+    shown = [str(v) for v in values[:limit]]
+    more = f", ... ({len(values) - limit} more)" if len(values) > limit else ""
+    return ", ".join(shown) + more
+
+
+def describe_design(formula: str, data: pd.DataFrame, ir: FormulaIR, *, reml: bool) -> str:
+    """Dimensions and column names of the model's design matrices.
+
+    Uses ``interlace.lformula`` (lme4's ``lFormula``) for a mixed model and
+    ``interlace.model_matrix`` for a formula without random-effect terms.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    FeatureUnavailableError
+        If the design functions are not available.
+    """
+    if not ir.random:
+        model_matrix = _feature("interlace", "model_matrix")
+        X = model_matrix(formula, data)
+        return "\n".join(
+            [
+                f"Design: X is {X.shape[0]} x {X.shape[1]}",
+                f"  X columns: {_names(list(X.columns))}",
+            ]
+        )
+    lformula = _feature("interlace", "lformula")
+    lf = lformula(formula, data, REML=reml)
+    lines = [
+        f"Design (lme4's lFormula): X is {lf.X.shape[0]} x {lf.X.shape[1]}, "
+        f"Zt is {lf.Zt.shape[0]} x {lf.Zt.shape[1]}, {len(lf.theta)} theta parameters",
+        f"  X columns: {_names(list(lf.X_names))}",
+    ]
+    if lf.X_dropped:
+        lines.append(f"  X columns dropped (rank deficient): {_names(list(lf.X_dropped))}")
+    lines.append("  random-effect terms in lme4's order:")
+    for group, columns in lf.cnms:
+        nlevels = len(lf.flist[group].cat.categories)
+        lines.append(f"    {group} ({nlevels} levels): {', '.join(columns)}")
+    lines.append(f"  theta start: {_names([f'{t:g}' for t in lf.theta])}")
+    lines.append(f"  theta lower: {_names([f'{t:g}' for t in lf.lower])}")
+    return "\n".join(lines)
+
+
+# --- subcommands ------------------------------------------------------------------------------
+
+
+def _parse_formula(formula: str, columns: Sequence[str]) -> FormulaIR:
+    """Expand ``formula`` with lme4's rules, allowing a model without random terms."""
+    formula_ir: Callable[..., FormulaIR] = _feature("interlace.formula", "formula_ir")
+    from interlace.ir.terms import LME4
+
+    dialect = dataclasses.replace(LME4, requires_random=False)
+    return formula_ir(formula, dialect=dialect, columns=columns)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """``interlace fit``: fit (or, until the engine is available, describe) a model.
+
+    Everything is computed before anything is printed, so an error leaves no partial output.
+    """
+    import interlace
+
+    data = load_data(args.data)
+    ir = _parse_formula(args.formula, [str(c) for c in data.columns])
+    lmer: Callable[..., Any] | None = getattr(interlace, "lmer", None)
+    blocks: list[str] = []
+    if lmer is not None and ir.random:
+        blocks.append(str(lmer(args.formula, data, REML=args.REML).summary()))
+    if not blocks or args.show == "design":
+        blocks.append(
+            f"Data: {args.data} ({data.shape[0]} rows, {data.shape[1]} columns)\n"
+            + describe_formula(ir)
+            + "\n"
+            + describe_design(args.formula, data, ir, reml=args.REML)
+        )
+    if not ir.random:
+        blocks.append("(not fitted: the formula has no random-effect term)")
+    elif lmer is None:
+        blocks.append("(not fitted: interlace.lmer is not available in this version yet)")
+    print("\n\n".join(blocks))
+    return EXIT_OK
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    """``interlace datasets``: list the bundled datasets."""
+    names: Callable[[], list[str]] = _feature("interlace.datasets", "names")
+    describe: Callable[[str], Any] = _feature("interlace.datasets", "describe")
+    rows = []
+    for name in names():
+        info = describe(name)
+        rows.append((name, info.package, f"{info.nrow} x {info.ncol}", info.title))
+    width = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+    return EXIT_OK
+
+
+# --- argument parsing ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``interlace`` command."""
+    parser = argparse.ArgumentParser(
+        prog="interlace",
+        description=(
+            "R-exact mixed models in Python. Paste an lme4 model formula and get lme4's numbers."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"interlace {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    fit = sub.add_parser(
+        "fit",
+        help="fit a linear mixed model (lme4 formula) and print an lme4-style summary",
+        description=(
+            "Fit FORMULA, written as for lme4::lmer, to a bundled dataset or a CSV file and "
+            "print an lme4-style summary. Without the fitting engine, or without a "
+            "random-effect term, print the parsed model and its design."
+        ),
+    )
+    fit.add_argument("formula", metavar="FORMULA", help='e.g. "Reaction ~ Days + (Days | Subject)"')
+    fit.add_argument(
+        "--data",
+        required=True,
+        metavar="NAME_OR_CSV",
+        help="a bundled dataset (see 'interlace datasets') or a path to a CSV file",
+    )
+    method = fit.add_mutually_exclusive_group()
+    method.add_argument(
+        "--reml", dest="REML", action="store_true", default=True, help="REML fit (default)"
+    )
+    method.add_argument("--ml", dest="REML", action="store_false", help="maximum-likelihood fit")
+    fit.add_argument(
+        "--show",
+        choices=["design"],
+        help="also print the parsed model and its design matrices",
+    )
+    fit.set_defaults(handler=cmd_fit)
+
+    datasets = sub.add_parser("datasets", help="list the bundled datasets")
+    datasets.set_defaults(handler=cmd_datasets)
+
+    from interlace.parity.cli import add_subparser as add_parity_subparser
+
+    add_parity_subparser(sub)
+    return parser
+
+
+def _report(message: str, kind: str = "error") -> None:
+    first, _, rest = message.partition("\n")
+    print(f"interlace: {kind}: {first}", file=sys.stderr)
+    if rest:
+        print(rest, file=sys.stderr)
+
+
+def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    try:
+        return handler(args)
+    except (InterlaceError, DataSourceError) as exc:
+        _report(str(exc))
+        return EXIT_ERROR
+    except FeatureUnavailableError as exc:
+        _report(f"{exc}; this command needs it.")
+        return EXIT_UNAVAILABLE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``interlace`` command.
+
+    Warnings raised while the command runs are printed after it on standard error, each
+    distinct one once, as ``interlace: warning: <class>: <message>``.
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name; ``sys.argv[1:]`` when omitted.
+
+    Returns
+    -------
+    int
+        The exit status (see the module docstring).
+    """
+    args = build_parser().parse_args(argv)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = _run(args.handler, args)
+    distinct = dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)
+    for message in distinct:
+        _report(message, kind="warning")
+    return status

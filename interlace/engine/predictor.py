@@ -1,0 +1,396 @@
+"""The shared linear predictor: Λ(θ), the blocked Cholesky factor, solves, log-determinants.
+
+Notation (Bates et al. 2015, JSS 67(1), section 3): ``W`` prior weights,
+``Λ_θ`` the relative covariance factor, ``u`` spherical random effects with
+``b = Λ_θ u``.  With sqrt-weights applied to the rows, stack ``[Z X y]`` and
+form its Gram matrix once,
+
+    A = [Z X y]' W [Z X y],
+
+then for each θ scale and inflate it,
+
+    Ω_θ = diag(Λ_θ, I_p, 1)' A diag(Λ_θ, I_p, 1) + diag(I_q, 0, 0),
+
+and factor ``Ω_θ = L L'``.  The leading ``q x q`` block of ``L`` is the
+sparse factor ``L_θ`` and the next ``p x p`` block is ``R_X'`` of the block
+Cholesky decomposition (eq. 18), and the last diagonal entry is ``r_θ``, so that
+
+    log|L_θ|² = 2 Σ log diag(L)[:q],   log|R_X|² = 2 Σ log diag(L)[q:q+p],
+    r²_θ = L[-1, -1]²   (the minimum of the penalised weighted RSS, eqs. 14 and 19).
+
+No solve is needed for the objective.  The blocks are permuted, not the
+rows: the random term with most columns comes first, so its block of
+``Ω_θ`` (one ``k x k`` block per level) keeps that structure in ``L``; the
+rest — the other random terms, X and y — is eliminated into one dense
+Schur complement, which LAPACK factors.  ``β̂`` and ``û`` (the normal equations, eq. 17)
+come from back-substitution after convergence.
+
+This module knows nothing about the response distribution; the Gaussian
+objective (and later PIRLS for GLMMs, which refactors with new weights)
+builds on :class:`BlockedPredictor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from interlace.engine.protocol import RandomTermDesign
+from interlace.errors import NumericalError
+
+FloatArray = NDArray[np.float64]
+
+#: A_R0 is kept dense when at least this fraction of it is non-zero.
+_DENSE_FRACTION = 0.25
+#: A pivot that lost this fraction of its diagonal marks a (numerically) singular system.
+_PIVOT_TOL = 1e-12
+#: Largest number of precomputed outer-product pairs for the scatter kernel (memory bound).
+_MAX_PAIRS = 30_000_000
+
+
+def term_matrix(term: RandomTermDesign, sqrt_w: FloatArray) -> sp.csr_matrix:
+    """Sparse ``W^{1/2} Z_i`` (n x ℓk), columns level-major as in lme4's ``Zt``."""
+    z = np.asarray(term.z, dtype=float)
+    n, k = z.shape
+    refs = np.asarray(term.refs, dtype=np.int64)
+    cols = (refs[:, None] * k + np.arange(k)[None, :]).ravel()
+    data = (sqrt_w[:, None] * z).ravel()
+    indptr = np.arange(0, n * k + 1, k)
+    return sp.csr_matrix((data, cols, indptr), shape=(n, len(term.levels) * k))
+
+
+class LambdaMap:
+    """θ ↦ the ``k x k`` lower-triangular ``lambda`` of every term.
+
+    For structures linear in θ (those with a ``template``) each ``lambda`` is
+    one gather from ``[θ, 0]`` (the role of lme4's ``Lind``); other
+    structures are asked to ``fill`` themselves.
+    """
+
+    def __init__(self, terms: Sequence[RandomTermDesign]) -> None:
+        self.terms = list(terms)
+        n_theta = sum(t.cov.n_theta for t in self.terms)
+        self.index: list[NDArray[np.intp] | None] = []
+        for t in self.terms:
+            tmpl = t.cov.template()
+            if tmpl is None:
+                self.index.append(None)
+            else:
+                self.index.append(np.where(tmpl >= 0, tmpl + t.theta_slice.start, n_theta))
+
+    def __call__(self, theta: FloatArray) -> list[FloatArray]:
+        padded = np.append(theta, 0.0)
+        return [
+            padded[idx] if idx is not None else t.cov.fill(theta[t.theta_slice])
+            for t, idx in zip(self.terms, self.index, strict=True)
+        ]
+
+
+class _PairScatter:
+    """Precomputed kernel for ``A diag(w) A'`` (upper triangle) with ``A`` sparse, ``w`` varying.
+
+    Every column ``j`` of ``A`` adds ``w_j a_rj a_sj`` to entry ``(r, s)``,
+    ``r <= s``, for each pair of its non-zeros — MixedModels.jl's scatter
+    rank update.  The pairs, their products and their target entries are
+    found once, sorted by target; an evaluation is a multiply, a segmented
+    sum and one scatter.
+    """
+
+    def __init__(self, a: sp.csr_matrix) -> None:
+        csc = a.tocsc()
+        csc.sort_indices()
+        m = csc.shape[0]
+        counts = np.diff(csc.indptr)
+        cols, first, second = [], [], []
+        for k in np.unique(counts[counts > 0]):
+            js = np.flatnonzero(counts == k)
+            pos = csc.indptr[js][:, None] + np.arange(k)[None, :]  # (len(js), k)
+            i1, i2 = np.triu_indices(k)
+            cols.append(np.repeat(js, i1.size))
+            first.append(pos[:, i1].ravel())
+            second.append(pos[:, i2].ravel())
+        col = np.concatenate(cols)
+        p1, p2 = np.concatenate(first), np.concatenate(second)
+        target = csc.indices[p1].astype(np.int64) * m + csc.indices[p2]
+        order = np.argsort(target, kind="stable")
+        target = target[order]
+        self.col = col[order].astype(np.intp)
+        self.prod = (csc.data[p1] * csc.data[p2])[order]
+        starts = np.flatnonzero(np.r_[True, target[1:] != target[:-1]])
+        self.starts = starts
+        self.targets = target[starts]
+
+    @staticmethod
+    def n_pairs(a: sp.csr_matrix) -> int:
+        """Number of pairs the kernel would store for ``a``."""
+        counts = np.diff(a.tocsc().indptr).astype(np.int64)
+        return int(np.sum(counts * (counts + 1) // 2))
+
+    def subtract_from(self, s: FloatArray, w: FloatArray) -> None:
+        """``s`` ← ``s − A diag(w) A'`` on the upper triangle (row ≤ column) of ``s``."""
+        vals = w[self.col]
+        vals *= self.prod
+        s.ravel()[self.targets] -= np.add.reduceat(vals, self.starts)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Rows ``start : start + nlev * k`` of the dense block, one random term."""
+
+    term: int
+    start: int
+    nlev: int
+    k: int
+
+
+class BlockedPredictor:
+    """Blocked Cholesky factor of ``Ω_θ`` for fixed data, refactored per θ.
+
+    Parameters
+    ----------
+    terms : sequence of RandomTermDesign
+        Random terms in lme4's order (the order of ``theta``).
+    X : ndarray, shape (n, p)
+    y : ndarray, shape (n,)
+        Response with any offset already subtracted.
+    weights : ndarray, shape (n,), optional
+        Prior weights.
+
+    Notes
+    -----
+    After :meth:`update` the attributes ``ldL2``, ``ldRX2`` and ``pwrss``
+    hold ``log|L_θ|²``, ``log|R_X|²`` and ``r²_θ``.  A failed factorisation
+    raises :class:`~interlace.errors.NumericalError`.
+    """
+
+    def __init__(
+        self,
+        terms: Sequence[RandomTermDesign],
+        X: FloatArray,
+        y: FloatArray,
+        weights: FloatArray | None = None,
+    ) -> None:
+        n, p = X.shape
+        self.n, self.p = n, p
+        self.terms = list(terms)
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+        sqrt_w = np.sqrt(w)
+        zmats = [term_matrix(t, sqrt_w) for t in self.terms]
+        sizes = [m.shape[1] for m in zmats]
+        # the term with most columns leads; stable, so ties keep lme4's order
+        self.order = sorted(range(len(zmats)), key=lambda i: -sizes[i])
+        lead = self.order[0]
+        self.lead = lead
+        self.k0 = zmats[lead].shape[1] // len(self.terms[lead].levels)
+        self.nlev0 = len(self.terms[lead].levels)
+        self.q = int(sum(sizes))
+        self.theta_size = sum(t.cov.n_theta for t in self.terms)
+        self.lambda_map = LambdaMap(self.terms)
+
+        self.a00 = _leading_gram(self.terms[lead], sqrt_w)
+        # the rest: other random terms, then X, then y
+        xy = np.column_stack([X, y]) * sqrt_w[:, None]
+        rest = list(self.order[1:])
+        segs, start = [], 0
+        for i in rest:
+            nlev = len(self.terms[i].levels)
+            segs.append(_Segment(i, start, nlev, sizes[i] // nlev))
+            start += sizes[i]
+        self.segments = segs
+        self.q_rest = start
+        self._any_scalar_rest = any(seg.k == 1 for seg in segs)
+        self._any_vector_rest = any(seg.k > 1 for seg in segs)
+        self._re_diag = np.arange(start) * (start + p + 2)  # flat positions of the RE diagonal
+        self.m = start + p + 1
+        a_r0, self.a_rr = _rest_gram(zmats[lead], [zmats[i] for i in rest], xy)
+        self._dense_r0 = a_r0.nnz >= _DENSE_FRACTION * a_r0.shape[0] * a_r0.shape[1]
+        if self._dense_r0:
+            self.a_r0_dense: FloatArray = a_r0.toarray()
+        else:
+            a_r0.sort_indices()
+            self.a_r0_sparse: sp.csr_matrix = a_r0
+            self.a_r0t_sparse: sp.csr_matrix = a_r0.T.tocsr()
+        self._scatter = (
+            _PairScatter(a_r0)
+            if self.k0 == 1 and not self._dense_r0 and _PairScatter.n_pairs(a_r0) <= _MAX_PAIRS
+            else None
+        )
+        # state of the last update
+        self.theta: FloatArray = np.full(self.theta_size, np.nan)
+        self.lams: list[FloatArray] = []
+        self.m0: FloatArray = np.empty((self.nlev0, self.k0, self.k0))
+        self.ls: FloatArray = np.empty((self.m, self.m))
+        self.ldL2 = np.nan
+        self.ldRX2 = np.nan
+        self.pwrss = np.nan
+
+    # ------------------------------------------------------------------ update
+    def update(self, theta: FloatArray) -> None:
+        """Set ``θ`` and refactor ``Ω_θ``; fills ``ldL2``, ``ldRX2``, ``pwrss``."""
+        theta = np.asarray(theta, dtype=float)
+        lams = self.lambda_map(theta)
+        lam0 = lams[self.lead]
+        # leading block: M0 = λ0' A_l λ0 + I per level, and W0 = λ0 M0^{-1} λ0'
+        if self.k0 == 1:
+            lsq = lam0[0, 0] ** 2
+            m0 = lsq * self.a00[:, 0, 0] + 1.0
+            w0 = lsq / m0
+            ld0 = float(np.sum(np.log(m0)))
+            self.m0 = np.asarray(m0.reshape(-1, 1, 1), dtype=float)
+            if self._scatter is not None:  # the kernel forms the upper triangle only
+                s = self.a_rr.copy()
+                self._scatter.subtract_from(s, w0)
+                if self._any_vector_rest:  # block scaling below mixes rows: needs both halves
+                    lower = np.tril_indices(self.m, -1)
+                    s[lower] = s.T[lower]
+            else:
+                s = self.a_rr - self._schur_product_scalar(w0)
+        else:
+            m0 = lam0.T @ self.a00 @ lam0
+            m0 += np.eye(self.k0)
+            l0 = np.linalg.cholesky(m0)
+            ld0 = 2.0 * float(np.sum(np.log(np.diagonal(l0, axis1=1, axis2=2))))
+            w0 = lam0 @ np.linalg.solve(m0, np.broadcast_to(lam0.T, m0.shape))
+            self.m0 = np.asarray(m0, dtype=float)
+            s = self.a_rr - self._schur_product_blocks(w0)
+        # Λ_R' S Λ_R: scalar terms by one row and one column scaling, others per block
+        scale = np.ones(self.m)
+        for seg in self.segments:
+            if seg.k == 1:
+                scale[seg.start : seg.start + seg.nlev] = lams[seg.term][0, 0]
+            else:
+                _scale_rows(s, seg, lams[seg.term])
+                _scale_rows(s.T, seg, lams[seg.term])
+        if self._any_scalar_rest:
+            s *= scale[:, None]
+            s *= scale[None, :]
+        if self.q_rest:
+            s.ravel()[self._re_diag] += 1.0
+        before = np.diagonal(s).copy()
+        # s is symmetric and its upper triangle is set: s.T is that matrix in Fortran
+        # order with the needed lower triangle, without a copy
+        ls, info = sla.lapack.dpotrf(s.T, lower=1, clean=1, overwrite_a=1)
+        d = np.diagonal(ls)
+        if info != 0 or np.any(d[:-1] ** 2 <= _PIVOT_TOL * before[:-1]):
+            raise NumericalError(
+                f"Cholesky factor of the penalised system failed at theta={theta.tolist()} "
+                "(is X rank deficient?)"
+            )
+        qr, p = self.q_rest, self.p
+        self.ldL2 = ld0 + 2.0 * float(np.sum(np.log(d[:qr])))
+        self.ldRX2 = 2.0 * float(np.sum(np.log(d[qr : qr + p])))
+        self.pwrss = float(d[-1] ** 2)
+        self.ls = ls
+        self.theta = theta.copy()
+        self.lams = lams
+
+    def _schur_product_scalar(self, w0: FloatArray) -> FloatArray:
+        """``A_R0 diag(w0) A_R0'`` for a scalar leading term."""
+        if self._dense_r0:
+            dense = self.a_r0_dense
+            return np.asarray((dense * w0) @ dense.T, dtype=float)
+        a = self.a_r0_sparse
+        scaled = sp.csr_matrix((a.data * w0[a.indices], a.indices, a.indptr), shape=a.shape)
+        return np.asarray((scaled @ self.a_r0t_sparse).toarray(), dtype=float)
+
+    def _schur_product_blocks(self, w0: FloatArray) -> FloatArray:
+        """``A_R0 blockdiag(w0) A_R0'`` for a vector-valued leading term."""
+        l0, k0 = self.nlev0, self.k0
+        if self._dense_r0:
+            a = self.a_r0_dense
+            aw = np.einsum("mlk,lkj->mlj", a.reshape(-1, l0, k0), w0).reshape(a.shape)
+            return aw @ a.T
+        wmat = sp.bsr_matrix((w0, np.arange(l0), np.arange(l0 + 1)), shape=(l0 * k0, l0 * k0))
+        return ((self.a_r0_sparse @ wmat) @ self.a_r0t_sparse).toarray()
+
+    # ------------------------------------------------------------------ solves
+    def solve(self) -> tuple[FloatArray, list[FloatArray]]:
+        """``β̂`` and the spherical ``û`` per term (lme4 order) at the last θ.
+
+        Returns
+        -------
+        beta : ndarray, shape (p,)
+        u : list of ndarray, each of shape (levels, k)
+        """
+        ls, qr = self.ls, self.q_rest
+        # x_R = [u_rest, β] solves the Schur system: back-substitute with L_S
+        c = ls[-1, :-1]
+        x_r = sla.lapack.dtrtrs(ls[:-1, :-1], c, lower=1, trans=1)[0] if c.size else c
+        beta = x_r[qr:]
+        u: list[FloatArray] = [np.empty(0)] * len(self.terms)
+        # unscaled coefficients of the rest, Λ_R x_R, then the y column
+        v = np.empty(self.m)
+        for seg in self.segments:
+            ui = x_r[seg.start : seg.start + seg.nlev * seg.k].reshape(seg.nlev, seg.k)
+            u[seg.term] = ui
+            v[seg.start : seg.start + seg.nlev * seg.k] = (ui @ self.lams[seg.term].T).ravel()
+        v[qr:-1] = -beta
+        v[:qr] *= -1.0
+        v[-1] = 1.0
+        if self._dense_r0:
+            r = self.a_r0_dense.T @ v
+        else:
+            r = self.a_r0t_sparse @ v
+        lam0 = self.lams[self.lead]
+        rhs = r.reshape(self.nlev0, self.k0) @ lam0  # rows of Λ0' (A_0y − A_0R Λ_R x_R)
+        u[self.lead] = np.asarray(np.linalg.solve(self.m0, rhs[:, :, None])[:, :, 0], dtype=float)
+        return beta, u
+
+    def b(self, u: Sequence[FloatArray]) -> list[FloatArray]:
+        """Random effects on the data scale, ``b = Λ_θ u``, per term (levels x k)."""
+        return [ui @ lam.T for ui, lam in zip(u, self.lams, strict=True)]
+
+    def unscaled_vcov(self) -> FloatArray:
+        """``(R_X' R_X)^{-1}``: the covariance of ``β̂`` divided by ``σ²``."""
+        qr, p = self.q_rest, self.p
+        if p == 0:
+            return np.empty((0, 0))
+        rx = self.ls[qr : qr + p, qr : qr + p]
+        rinv, _ = sla.lapack.dtrtri(rx, lower=1)
+        rinv = np.tril(rinv)
+        return np.asarray(rinv.T @ rinv, dtype=float)
+
+
+def _leading_gram(term: RandomTermDesign, sqrt_w: FloatArray) -> FloatArray:
+    """``A_00`` of the leading term: one ``k x k`` block ``Σ w z z'`` per level."""
+    z = np.asarray(term.z, dtype=float) * sqrt_w[:, None]
+    refs = np.asarray(term.refs, dtype=np.int64)
+    nlev, k = len(term.levels), z.shape[1]
+    a00 = np.empty((nlev, k, k))
+    for c1 in range(k):
+        for c2 in range(c1, k):
+            s = np.bincount(refs, weights=z[:, c1] * z[:, c2], minlength=nlev)
+            a00[:, c1, c2] = s
+            a00[:, c2, c1] = s
+    return a00
+
+
+def _rest_gram(
+    z0: sp.csr_matrix, z_rest: Sequence[sp.csr_matrix], xy: FloatArray
+) -> tuple[sp.csr_matrix, FloatArray]:
+    """``A_R0`` (sparse) and ``A_RR`` (dense) for the rest ``R = [Z_rest, X, y]``."""
+    xy_0 = sp.csr_matrix(np.asarray((z0.T.tocsr() @ xy).T))  # (p+1) x q0
+    xtx = xy.T @ xy
+    if not z_rest:
+        return xy_0, xtx
+    zr = sp.hstack(list(z_rest), format="csr")
+    a_r0 = sp.vstack([(zr.T.tocsr() @ z0).tocsr(), xy_0], format="csr")
+    zr_xy = np.asarray(zr.T @ xy)
+    a_rr = np.block([[(zr.T @ zr).toarray(), zr_xy], [zr_xy.T, xtx]])
+    return a_r0, np.asarray(a_rr, dtype=float)
+
+
+def _scale_rows(s: FloatArray, seg: _Segment, lam: FloatArray) -> None:
+    """In place: rows of ``seg`` in ``s`` ← ``Λ_i'`` times them (``Λ_i = I ⊗ lam``).
+
+    ``s`` may be a transposed view (to scale columns); the result is assigned
+    back through it.
+    """
+    stop = seg.start + seg.nlev * seg.k
+    blocks = s[seg.start : stop].reshape(seg.nlev, seg.k, -1)
+    s[seg.start : stop] = np.einsum("ji,ljm->lim", lam, blocks).reshape(stop - seg.start, -1)

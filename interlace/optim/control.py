@@ -1,0 +1,75 @@
+"""Optimisation settings named after lme4's ``lmerControl``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from interlace.errors import InterlaceError
+
+
+class ControlError(InterlaceError, ValueError):
+    """An unknown or invalid control setting."""
+
+    code = "control"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LmerControl:
+    """Settings of ``lmer`` (lme4's ``lmerControl``, with Python spelling).
+
+    Attributes
+    ----------
+    optimizer : str
+        ``"nloptwrap"`` (NLopt BOBYQA, lme4's default) — the only backend so far;
+        ``"bobyqa"`` is accepted as an alias.
+    restart_edge : bool
+        Restart the optimiser when a θ on its bound would decrease the objective
+        by moving inside.
+    boundary_tol : float
+        θ within this distance of a bound are snapped to it when the objective
+        does not increase (0 disables).
+    calc_derivs : bool
+        Compute the finite-difference gradient and Hessian for the checks.
+    check_conv_grad : float
+        Tolerance of the scaled-gradient check (``check.conv.grad``).
+    check_conv_singular : float
+        Tolerance of ``isSingular`` (``check.conv.singular``).
+    check_conv_hess : float
+        Tolerance of the Hessian eigenvalue check (``check.conv.hess``).
+    optCtrl : mapping
+        Backend settings (``xtol_abs``, ``ftol_abs``, ``maxeval``, ...).
+    """
+
+    optimizer: str = "nloptwrap"
+    restart_edge: bool = True
+    boundary_tol: float = 1e-5
+    calc_derivs: bool = True
+    check_conv_grad: float = 2e-3
+    check_conv_singular: float = 1e-4
+    check_conv_hess: float = 1e-6
+    optCtrl: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def coerce(cls, control: LmerControl | Mapping[str, Any] | None) -> LmerControl:
+        """Accept an ``LmerControl``, a mapping of its fields (R's dotted names too) or ``None``."""
+        if control is None:
+            return cls()
+        if isinstance(control, LmerControl):
+            return control
+        names = {f.name for f in fields(cls)}
+        kw = {}
+        for key, value in control.items():
+            name = key.replace(".", "_")
+            if name not in names:
+                raise ControlError(
+                    f"unknown lmer control setting {key!r}", remedy=f"use one of {sorted(names)}"
+                )
+            kw[name] = value
+        out = cls(**kw)
+        if out.optimizer not in ("nloptwrap", "bobyqa"):
+            raise ControlError(
+                f"optimizer {out.optimizer!r} is not available", remedy="use optimizer='nloptwrap'"
+            )
+        return out

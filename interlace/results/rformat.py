@@ -1,0 +1,111 @@
+"""R's number formatting rules, as far as lme4's printed summaries need them.
+
+``format_fixed`` follows R's ``formatReal`` in fixed notation: each value
+needs at most ``digits`` significant digits; all values share the largest
+number of decimals any of them needs.  ``abbreviate`` follows R's
+``abbreviate()`` (drop lower-case vowels from the right, then lower-case
+letters, never the first character).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+_VOWELS = set("aeiou")
+
+
+def _decimals_needed(x: float, digits: int) -> int:
+    """Decimals R shows for ``x`` at ``digits`` significant digits (trailing zeros dropped)."""
+    if x == 0 or not math.isfinite(x):
+        return 0
+    ax = abs(x)
+    kp = math.floor(math.log10(ax))
+    mant = round(ax / 10.0**kp, digits - 1)
+    if mant >= 10.0:
+        kp += 1
+        mant /= 10.0
+    m = round(mant * 10 ** (digits - 1))
+    sig = digits
+    while sig > 1 and m % 10 == 0:
+        m //= 10
+        sig -= 1
+    return max(0, sig - kp - 1)
+
+
+def format_fixed(values: Sequence[float], digits: int = 7, nsmall: int = 0) -> list[str]:
+    """R's ``format(x, digits = digits, nsmall = nsmall)`` for a numeric vector."""
+    rgt = max([_decimals_needed(float(v), digits) for v in values] + [nsmall])
+    out = []
+    for v in values:
+        v = float(v)
+        if math.isnan(v):
+            out.append("NaN" if v != v else "NA")
+            continue
+        s = f"{v:.{rgt}f}"
+        if s.startswith("-") and float(s) == 0:
+            s = s[1:]
+        out.append(s)
+    width = max((len(s) for s in out), default=0)
+    return [s.rjust(width) for s in out]
+
+
+def r_round(x: float, digits: float) -> float:
+    """R's ``round(x, digits)`` with ``digits`` rounded to an integer first."""
+    return round(x, math.floor(digits + 0.5))
+
+
+def zapsmall(values: Sequence[float], digits: int) -> list[float]:
+    """R's ``zapsmall``: round relative to the largest magnitude."""
+    mx = max(abs(float(v)) for v in values)
+    d = digits - math.log10(mx) if mx > 0 else digits
+    return [r_round(float(v), max(0.0, d)) for v in values]
+
+
+def abbreviate(name: str, minlength: int) -> str:
+    """R's ``abbreviate(name, minlength)`` (default method, not strict)."""
+    chars = list(name)
+    if len(chars) <= minlength:
+        return name
+
+    def drop(test: str) -> None:
+        i = len(chars) - 1
+        while i > 0 and len(chars) > minlength:
+            c = chars[i]
+            if not chars[i - 1].isspace() and (
+                (test == "vowel" and c in _VOWELS) or (test == "lower" and c.islower())
+            ):
+                del chars[i]
+            i -= 1
+
+    drop("vowel")
+    drop("lower")
+    return "".join(chars)
+
+
+def print_named(names: Sequence[str], values: Sequence[str]) -> str:
+    """Two lines as R prints a named vector: one common right-justified width, trailing space."""
+    width = max(len(t) for t in [*names, *values])
+    top = " ".join(n.rjust(width) for n in names)
+    bottom = " ".join(v.rjust(width) for v in values)
+    return f"{top} \n{bottom} "
+
+
+def print_matrix(
+    rownames: Sequence[str],
+    colnames: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    right: bool,
+) -> list[str]:
+    """Lines as R prints a character matrix with ``quote = FALSE``."""
+    rw = max((len(r) for r in rownames), default=0)
+    widths = [max([len(c)] + [len(row[j]) for row in cells]) for j, c in enumerate(colnames)]
+
+    def just(s: str, w: int) -> str:
+        return s.rjust(w) if right else s.ljust(w)
+
+    lines = [" " * rw + "".join(" " + just(c, w) for c, w in zip(colnames, widths, strict=True))]
+    for r, row in zip(rownames, cells, strict=True):
+        cols = "".join(" " + just(s, w) for s, w in zip(row, widths, strict=True))
+        lines.append(r.ljust(rw) + cols)
+    return lines

@@ -1,0 +1,34 @@
+"""InstEval (n = 73,421; crossed s x d): objective and fit against lme4 (slow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from lmm_fixtures import beta_of, insteval_design, load
+
+from interlace.api.lmer import fit_lmer
+from interlace.engine.gaussian import GaussianObjective
+
+CASES = ["insteval_ml", "insteval_reml"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES)
+def test_insteval_objective_matches_lme4(case: str) -> None:
+    d = insteval_design(case)
+    obj = GaussianObjective(d, REML=d.REML)
+    for pt in load(case)["deviance_function"]:
+        assert obj(np.asarray(pt["theta"], dtype=float)) == pytest.approx(pt["value"], rel=1e-8)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES)
+def test_insteval_fit_matches_lme4(case: str) -> None:
+    d = insteval_design(case)
+    fit = load(case)["fit"]
+    r = fit_lmer(d, REML=d.REML)
+    assert r.objective == pytest.approx(fit["objective"], rel=1e-6)
+    np.testing.assert_allclose(r.theta, fit["theta"], atol=1e-3)
+    np.testing.assert_allclose(r.fe_params.to_numpy(), beta_of(fit)[1], rtol=1e-5)
+    np.testing.assert_allclose(r.bse.to_numpy(), fit["se"], rtol=1e-4)
+    assert r.sigma == pytest.approx(fit["sigma"], rel=1e-5)
