@@ -194,6 +194,10 @@ class RankDeficiencyWarning(InterlaceWarning):
     """Aliased fixed-effect columns were dropped."""
 
 
+class ResponseOnRightWarning(InterlaceWarning):
+    """The response also appeared as a term on the right-hand side and was dropped there."""
+
+
 class ScalingWarning(InterlaceWarning):
     """Predictors on very different scales."""
 

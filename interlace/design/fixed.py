@@ -25,6 +25,7 @@ is R's X; see :mod:`interlace.design.rank` for lme4's dropping rule.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,7 @@ from interlace.design.contrasts import (
 )
 from interlace.design.evaluate import FactorColumn, NumericColumn
 from interlace.design.frame import ModelFrame
-from interlace.errors import DataError
+from interlace.errors import DataError, ResponseOnRightWarning
 from interlace.ir.terms import Term, TermList
 
 FloatArray = NDArray[np.float64]
@@ -156,6 +157,14 @@ def fixed_design(
         names.append(INTERCEPT)
         assign.append(0)
     for j, term in enumerate(terms.terms, start=1):
+        if terms.response is not None and term.variables == (terms.response,):
+            warnings.warn(
+                f"the response appeared on the right-hand side and was dropped: "
+                f"term {term.label!r} has no columns (as in R)",
+                ResponseOnRightWarning,
+                stacklevel=2,
+            )
+            continue
         mat, term_names = _term_columns(term, columns, coding[j - 1], specs, n)
         blocks.append(mat)
         names.extend(term_names)

@@ -46,8 +46,6 @@ VALUE_ATOL = 1e-10
 
 #: case id -> reason, for discrepancies already reported to the lead (strict xfail).
 KNOWN_DISCREPANCIES: dict[str, str] = {
-    "B85": "y ~ y + x: R drops the response from the right-hand side (with a warning); "
-    "interlace keeps a column 'y'",
     "C13": "grouping name of (1 | g/h/k): lme4 1.1-31 writes 'k:(h:g)', interlace 'k:h:g' "
     "(reformulas / lme4 >= 1.1-36 spelling, by design in formula/expand.py); levels, Zt, "
     "Lambdat agree",
@@ -267,6 +265,14 @@ def assert_rows_dropped_warning(
         assert not dropped, f"rows: R dropped none, interlace warned {dropped[0].message}"
 
 
+def assert_response_warning(caught: list[warnings.WarningMessage], r_warnings: list[str]) -> None:
+    """interlace warns exactly when R dropped the response from the right-hand side."""
+    text = "the response appeared on the right-hand side and was dropped"
+    ours = [w for w in caught if text in str(w.message)]
+    theirs = [w for w in r_warnings if text in w]
+    assert bool(ours) == bool(theirs), f"response on the right: R warned {theirs}, interlace {ours}"
+
+
 def assert_rank_warning(caught: list[warnings.WarningMessage], col_dropped: list[str]) -> None:
     """A ``RankDeficiencyWarning`` naming each column lme4 dropped, and none otherwise."""
     rank = [str(w.message) for w in caught if issubclass(w.category, RankDeficiencyWarning)]
@@ -312,6 +318,7 @@ def check_model_matrix(case: Mapping[str, Any], expected: Mapping[str, Any]) -> 
         mm = model_matrix(case["formula"], frame, contrasts=case_contrasts(case))
     pd.testing.assert_frame_equal(frame, case_frame(case), obj="the caller's data")
     assert_rows_dropped_warning(caught, len(frame), expected["dim"][0])
+    assert_response_warning(caught, expected["warnings"])
     assert isinstance(mm, pd.DataFrame), f"model_matrix returned {type(mm)}"
     assert_equal_list("colnames", mm.columns, expected["colnames"])
     assert_equal_list("dim", mm.shape, expected["dim"])
@@ -390,7 +397,7 @@ def test_design_matches_r(case: dict[str, Any], design_reference: Any) -> None:
     record = design_reference[case["id"]]
     result = record["result"]
     assert "error" not in result, f"R failed on this case: {result['error']}"
-    CHECKS[case["function"]](case, result)
+    CHECKS[case["function"]](case, {**result, "warnings": record.get("warnings", [])})
 
 
 def test_case_list_is_well_formed() -> None:
