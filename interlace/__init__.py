@@ -21,6 +21,7 @@ from interlace.errors import (
     MissingVariableError,
 )
 from interlace.results.lmer_result import LmerResult
+from interlace.translate import r, translate
 
 __all__ = [
     "ConvergenceError",
@@ -40,4 +41,6 @@ __all__ = [
     "lmer",
     "model_matrix",
     "parity",
+    "r",
+    "translate",
 ]

@@ -1,0 +1,237 @@
+"""Translation of what is done with fitted models: accessors, ``summary``, ``anova``.
+
+Each accessor is a row of :data:`interlace.translate.mapping.ACCESSORS` (the result's
+attribute or method, the R formals for argument matching, the supported arguments, and the
+model classes for which R has it).  Model-specific rules live here: glmmTMB's
+``fixef(fit)$zi``, coxme's penalized ``logLik``, lmerTest's ``summary``/``anova``, R's default
+``confint`` method per class, and the ML refit of ``anova(fit1, fit2)``.
+"""
+
+from __future__ import annotations
+
+from interlace.formula import ast
+from interlace.formula.deparse import deparse
+from interlace.translate import mapping, pycode
+from interlace.translate.core import UnsupportedError, strip_parens
+from interlace.translate.mapping import Accessor
+from interlace.translate.models import ModelCalls, match, text_value
+from interlace.translate.pycode import Py
+from interlace.translate.rargs import MatchedCall
+
+
+class AccessorCalls(ModelCalls):
+    """Accessors of fitted models, their summaries and comparisons."""
+
+    # ------------------------------------------------------------------ accessors
+    def model_class(self, node: ast.Node) -> str:
+        """The model class of a fitted-model expression (``lmer`` when unknown)."""
+        info = self.model_of(node)
+        return info.fitter.model if info is not None else "lmer"
+
+    def accessor_call(self, node: ast.Call, name: str) -> Py:
+        """``fixef(fit)`` → ``fit.fe_params`` etc."""
+        acc = mapping.ACCESSORS[mapping.ACCESSOR_ALIASES.get(name, name)]
+        if not node.args or node.args[0].name not in (None, "object", "x", "fit"):
+            raise UnsupportedError(f"{name}() needs the fitted model as its first argument", node)
+        target = node.args[0].value
+        cls = self.model_class(target)
+        if cls not in acc.models:
+            raise UnsupportedError(f"R has no {name}() for {cls} fits", node)
+        fit = self.expr(target)
+        rest = ast.Call(node.func, node.args[1:], span=node.span)
+        if name in ("AIC", "BIC") and rest.args:
+            return self._information_criteria(node, name, acc)
+        matched = match(rest, acc.formals, name)
+        if cls == "glmmTMB" and name == "fixef":
+            return pycode.mapping({k: fit.attr(v) for k, v in mapping.GLMMTMB_PARTS.items()})
+        if cls == "coxme" and name in ("logLik", "AIC", "BIC"):
+            return self._coxme_loglik(node, name, matched, fit)
+        positional: list[Py] = []
+        kwargs: dict[str, Py] = {}
+        for formal, arg in matched.matched.items():
+            self._accessor_argument(name, acc, cls, formal, arg, positional, kwargs)
+        if name == "confint" and "method" not in kwargs:
+            kwargs["method"] = pycode.string(mapping.CONFINT_DEFAULT_METHOD[cls])
+        if name in ("residuals", "resid") and cls == "glmer" and "type" not in matched.matched:
+            raise UnsupportedError(
+                "residuals() of a GLMM are deviance residuals in R; interlace's "
+                'resid are response residuals: write type = "response"',
+                node,
+            )
+        if acc.method:
+            return fit.method(acc.python, *positional, **kwargs)
+        return fit.attr(acc.python)
+
+    def _accessor_argument(
+        self,
+        name: str,
+        acc: Accessor,
+        cls: str,
+        formal: str,
+        arg: ast.Argument,
+        positional: list[Py],
+        kwargs: dict[str, Py],
+    ) -> None:
+        value = strip_parens(arg.value)
+        if formal in acc.ignored:
+            self.note(f"{name}(): {formal} = is dropped: it {acc.ignored[formal]}", arg)
+        elif name == "isSingular" and formal == "tol":
+            if not (isinstance(value, ast.Number) and value.value == 1e-4):
+                raise UnsupportedError("isSingular(tol =) other than 1e-4 is not translated", arg)
+        elif name in ("residuals", "resid") and formal == "type":
+            if text_value(value) != "response":
+                raise UnsupportedError('only residuals(type = "response") is translated', arg)
+        elif formal == "re.form" and formal in acc.args:
+            kwargs["re_form"] = self._re_form(value)
+        elif name == "confint" and formal == "method":
+            text = text_value(value) or ""
+            full = [m for m in ("profile", "Wald", "boot") if m.startswith(text)]
+            if len(full) != 1:
+                raise UnsupportedError("confint(method =) must be profile, Wald or boot", arg)
+            kwargs["method"] = pycode.string(full[0])
+        elif formal in acc.args:
+            python = acc.args[formal]
+            py = self.expr(value)
+            if python is None:
+                positional.append(py)
+            else:
+                kwargs[python] = py
+        else:
+            raise UnsupportedError(f"{name}(): {formal} = is not translated", arg)
+
+    def _re_form(self, node: ast.Node) -> Py:
+        if isinstance(node, ast.Constant) and node.name == "NA":
+            return pycode.string("~0")
+        if isinstance(node, ast.Constant) and node.name == "NULL":
+            return Py("None")
+        if isinstance(node, ast.Formula):
+            return pycode.string(deparse(node))
+        raise UnsupportedError("re.form must be NULL, NA or a formula", node)
+
+    def _coxme_loglik(self, node: ast.Call, name: str, matched: MatchedCall, fit: Py) -> Py:
+        type_arg = matched.matched.get("type") or next(
+            (a for a in matched.dots if a.name == "type"), None
+        )
+        kind = text_value(type_arg.value) if type_arg is not None else "penalized"
+        if name == "logLik" and kind == "integrated":
+            return fit.attr("llf")
+        if name == "logLik" and kind == "penalized":
+            self.note("logLik() of a coxme fit is the penalized log-likelihood by default", node)
+            return fit.attr("llf_penalized")
+        raise UnsupportedError(
+            f"{name}() of a coxme fit (from the penalized log-likelihood) is not translated", node
+        )
+
+    def _information_criteria(self, node: ast.Call, name: str, acc: Accessor) -> Py:
+        fits = {}
+        for arg in node.args:
+            if arg.name is not None:
+                raise UnsupportedError(f"{name}(): {arg.name} = is not translated", arg)
+            fits[deparse(arg.value)] = self.expr(arg.value).attr(acc.python)
+        self.note(f"{name}() of several models: R's table also has a df column", node)
+        return pycode.call(
+            self.pd("Series"), (pycode.mapping(fits),), {"name": pycode.string(name)}
+        )
+
+    # ------------------------------------------------------------------ summary and anova
+    def summary_call(self, node: ast.Call) -> Py:
+        """``summary(fit)`` and lmerTest's ``summary(fit, ddf = ...)``."""
+        if not node.args:
+            raise UnsupportedError("summary() needs an argument", node)
+        target = node.args[0].value
+        if self.is_frame(target):
+            self.note("summary() of a data frame: pandas' describe() has another layout", node)
+            return self.expr(target).method("describe", include=pycode.string("all"))
+        fit = self.expr(target)
+        for arg in node.args[1:]:
+            if arg.name == "ddf" and self.model_class(target) == "lmer":
+                return fit.method("coef_table", ddf=self._ddf(arg.value))
+            raise UnsupportedError(
+                f"summary(): {arg.name or 'an extra argument'} is not translated", arg
+            )
+        return fit.method("summary")
+
+    def _ddf(self, node: ast.Node) -> Py:
+        text = (text_value(node) or "").lower()
+        for full, python in (
+            ("satterthwaite", "satterthwaite"),
+            ("kenward-roger", "kenward-roger"),
+            ("lme4", "none"),
+        ):
+            if text and full.startswith(text):
+                return pycode.string(python)
+        raise UnsupportedError("ddf must be Satterthwaite, Kenward-Roger or lme4", node)
+
+    def coef_table(self, target: ast.Node, where: ast.Node) -> Py:
+        """``coef(summary(fit))`` / ``summary(fit)$coefficients``."""
+        cls = self.model_class(target)
+        fit = self.expr(target)
+        if cls == "lmer":
+            ddf = "satterthwaite" if mapping.LMERTEST in self.packages else "none"
+            return fit.method("coef_table", ddf=pycode.string(ddf))
+        if cls in ("glmer", "glmmTMB"):
+            columns = {
+                "Estimate": "fe_params",
+                "Std. Error": "bse",
+                "z value": "tvalues",
+                "Pr(>|z|)": "pvalues",
+            }
+            return pycode.call(
+                self.pd("DataFrame"),
+                (pycode.mapping({k: fit.attr(v) for k, v in columns.items()}),),
+            )
+        raise UnsupportedError(f"the coefficient table of a {cls} fit is not translated", where)
+
+    def anova_call(self, node: ast.Call) -> Py:
+        """``anova(fit)`` (F tests) or ``anova(fit1, fit2, ...)`` (likelihood-ratio tests)."""
+        matched = match(node, ("object", "...", "refit", "model.names", "type", "ddf"), "anova")
+        obj = matched.matched.get("object")
+        if obj is None:
+            raise UnsupportedError("anova() needs a fitted model", node)
+        fit = self.expr(obj.value)
+        cls = self.model_class(obj.value)
+        others = [a for a in matched.dots if a.name is None]
+        for arg in matched.dots:
+            if arg.name is not None:
+                raise UnsupportedError(f"anova(): {arg.name} = is not translated", arg)
+        kwargs: dict[str, Py] = {}
+        if others:
+            refit = matched.matched.get("refit")
+            if refit is not None:
+                kwargs["refit"] = self.expr(refit.value)
+            infos = [self.model_of(a.value) for a in [obj, *others]]
+            if refit is None and any(i is not None and i.reml for i in infos):
+                self.note(
+                    "anova() refits REML fits by maximum likelihood before the "
+                    "likelihood-ratio test (R: 'refitting model(s) with ML'); "
+                    "interlace does the same",
+                    node,
+                )
+            return fit.method("anova", *(self.expr(a.value) for a in others), **kwargs)
+        if cls != "lmer":
+            raise UnsupportedError(f"anova() of a single {cls} fit is not translated", node)
+        lmertest = mapping.LMERTEST in self.packages
+        type_arg, ddf_arg = matched.matched.get("type"), matched.matched.get("ddf")
+        kwargs["type"] = (
+            self._anova_type(type_arg.value) if type_arg else Py("3" if lmertest else "1")
+        )
+        kwargs["ddf"] = (
+            self._ddf(ddf_arg.value)
+            if ddf_arg
+            else pycode.string("satterthwaite" if lmertest else "none")
+        )
+        if not lmertest:
+            self.note(
+                "anova() of one lmer fit without lmerTest: lme4's sequential F "
+                "statistics, without denominator df or p-values",
+                node,
+            )
+        return fit.method("anova", **kwargs)
+
+    def _anova_type(self, node: ast.Node) -> Py:
+        bare = strip_parens(node)
+        roman = {"I": "1", "II": "2", "III": "3", "1": "1", "2": "2", "3": "3"}
+        text = text_value(bare) if not isinstance(bare, ast.Number) else bare.text
+        if text in roman:
+            return Py(roman[text])
+        raise UnsupportedError("type must be I, II or III", node)

@@ -1,0 +1,10 @@
+# Dyestuff: one random intercept; conditional modes and predictions
+library(lme4)
+data("Dyestuff", package = "lme4")
+fm <- lmer(Yield ~ 1 + (1 | Batch), Dyestuff)
+print(fm)
+ranef(fm, condVar = TRUE)
+predict(fm)
+sims <- simulate(fm, nsim = 5, seed = 101)
+REMLcrit(fm)
+getME(fm, "theta")

@@ -1,0 +1,18 @@
+# a typical analysis of an experiment stored as CSV
+library(lme4)
+dat <- read.csv("experiment.csv", stringsAsFactors = TRUE)
+dat$condition <- factor(dat$condition, levels = c("control", "low", "high"))
+dat$dose <- ordered(dat$dose, levels = c("0", "5", "10"))
+dat$site <- relevel(dat$site, ref = "B")
+dat$age_c <- scale(dat$age, scale = FALSE)
+dat$log_rt <- log(dat$rt)
+dat$subject <- as.factor(dat$subject)
+items <- read.table("items.txt", header = TRUE, sep = "\t")
+contrasts(dat$condition) <- contr.sum(3)
+levels(dat$sex) <- c("female", "male")
+dat <- subset(dat, rt > 200 & !is.na(age))
+dat2 <- transform(dat, rt_s = rt / 1000)
+m1 <- lmer(log_rt ~ condition * age_c + sex + (1 | subject) + (1 | item), data = dat)
+m2 <- lmer(rt_s ~ condition + (1 | subject), data = dat2,
+           contrasts = list(condition = "contr.helmert"))
+nrow(dat)

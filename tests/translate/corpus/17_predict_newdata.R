@@ -1,0 +1,6 @@
+library(lme4)
+fm <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)
+nd <- data.frame(Days = 0:9, Subject = "new")
+predict(fm, newdata = nd, allow.new.levels = TRUE)
+predict(fm, newdata = nd, re.form = NA)
+predict(fm, newdata = sleepstudy, re.form = ~ (1 | Subject))

@@ -1,0 +1,123 @@
+"""``interlace.translate.r`` (fit one pasted call) and the ``translate`` subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interlace import datasets
+from interlace.errors import TranslationWarning
+from interlace.translate import FitterUnavailableError, TranslationError, r
+from interlace.translate.cli import add_subparser, run
+
+HAS_LMER = importlib.util.find_spec("interlace.api.lmer") is not None
+
+
+@pytest.mark.skipif(not HAS_LMER, reason="interlace.lmer is not available")
+def test_r_fits_the_pasted_call_like_lmer() -> None:
+    from interlace.api.lmer import lmer
+
+    sleep = datasets.load("sleepstudy")
+    fit = r(
+        "library(lme4)\nfm1 <- lmer(Reaction ~ Days + (Days | Subject), data = sleep.data,"
+        " REML = FALSE)",
+        **{"sleep.data": sleep},
+    )
+    direct = lmer("Reaction ~ Days + (Days | Subject)", sleep, REML=False)
+    assert list(fit.fe_params.index) == ["(Intercept)", "Days"]
+    np.testing.assert_allclose(fit.fe_params, direct.fe_params, rtol=1e-10)
+    assert fit.REML is False
+
+
+@pytest.mark.skipif(not HAS_LMER, reason="interlace.lmer is not available")
+def test_r_uses_bundled_data_and_never_modifies_frames() -> None:
+    fit = r("lmer(Yield ~ 1 + (1 | Batch), Dyestuff)")
+    assert list(fit.fe_params.index) == ["(Intercept)"]
+    sleep = datasets.load("sleepstudy")
+    before = sleep.copy()
+    fit = r(
+        "lmer(Reaction ~ Days + (1 | Subject), sleepstudy, subset = Days > 2 & !is.na(Days))",
+        sleepstudy=sleep,
+    )
+    assert fit.nobs == 18 * 7
+    pd.testing.assert_frame_equal(sleep, before)
+
+
+@pytest.mark.skipif(not HAS_LMER, reason="interlace.lmer is not available")
+def test_r_names_a_missing_frame() -> None:
+    with pytest.raises(TranslationError, match=r"uses 'my\.data'") as info:
+        r("lmer(Reaction ~ Days + (1 | Subject), data = my.data)")
+    assert info.value.location.column == 46
+
+
+@pytest.mark.skipif(not HAS_LMER, reason="interlace.lmer is not available")
+def test_r_warns_and_refuses_like_translate() -> None:
+    sleep = datasets.load("sleepstudy")
+    with pytest.warns(TranslationWarning, match=r"<r>:1:10: in a formula R reads Days\^2"):
+        fit = r("lmer(y ~ Days^2 + (1 | Subject), d)", d=sleep.rename(columns={"Reaction": "y"}))
+    assert list(fit.fe_params.index) == ["(Intercept)", "Days"]  # R's reading: just Days
+    with pytest.raises(TranslationError, match="devFunOnly"):
+        r("lmer(Reaction ~ Days + (1 | Subject), sleep, devFunOnly = TRUE)", sleep=sleep)
+
+
+def test_r_refuses_scripts_and_other_code() -> None:
+    with pytest.raises(TranslationError, match="exactly one model call"):
+        r("a <- lmer(y ~ 1 + (1 | g), d)\nb <- lmer(y ~ 1 + (1 | g), d)", d=pd.DataFrame())
+    with pytest.raises(TranslationError, match="evaluates one model call"):
+        r("summary(fm)")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "glmmTMB(y ~ x + (1 | g), d, family = poisson)",
+        "coxme(Surv(t, s) ~ x + (1 | g), d)",
+    ],
+)
+def test_r_reports_fitters_that_do_not_exist_yet(call: str) -> None:
+    import interlace
+
+    name = call.split("(")[0]
+    if hasattr(interlace, name) or importlib.util.find_spec(f"interlace.api.{name}"):
+        pytest.skip(f"interlace.{name} exists now")
+    with pytest.raises(FitterUnavailableError, match=f"interlace.{name}"):
+        r(call, d=pd.DataFrame({"y": [1.0], "x": [1.0], "g": ["a"]}))
+    assert issubclass(FitterUnavailableError, NotImplementedError)
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="interlace")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_subparser(sub)
+    return parser.parse_args(["translate", *argv])
+
+
+def test_cli_writes_the_translation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "analysis.R"
+    script.write_text("library(lme4)\nfm <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)\n")
+    out = tmp_path / "analysis.py"
+    args = _args(str(script), "-o", str(out))
+    assert args.handler(args) == 0
+    text = out.read_text()
+    assert 'fm = interlace.lmer("Reaction ~ Days + (Days | Subject)", sleepstudy)' in text
+    assert run(_args(str(script))) == 0
+    assert capsys.readouterr().out == text
+
+
+def test_cli_errors_and_lenient(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "loop.R"
+    script.write_text("x <- 1\nfor (i in 1:2) print(i)\n")
+    assert run(_args(str(script))) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"interlace: error: {script}:2:1: for loops are not translated")
+    assert run(_args(str(script), "--lenient")) == 0
+    captured = capsys.readouterr()
+    assert "# interlace: untranslated:" in captured.out
+    assert "interlace: warning:" in captured.err
+    assert run(_args(str(tmp_path / "missing.R"))) == 1
+    assert "cannot read" in capsys.readouterr().err
