@@ -5,9 +5,10 @@ engine; prove the equivalence with :mod:`interlace.parity`.  The public
 surface is listed in ``__all__``; everything else is internal.
 """
 
-from interlace import datasets, parity
+from interlace import datasets, families, parity
 from interlace._version import __version__
 from interlace.api.fit import fit
+from interlace.api.glmer import glmer
 from interlace.api.lmer import lmer
 from interlace.api.model_matrix import model_matrix
 from interlace.design.lformula import LmerDesign, glformula, lformula
@@ -20,6 +21,7 @@ from interlace.errors import (
     InterlaceWarning,
     MissingVariableError,
 )
+from interlace.results.glmer_result import GlmerResult
 from interlace.results.lmer_result import LmerResult
 from interlace.translate import r, translate
 
@@ -28,6 +30,7 @@ __all__ = [
     "DataError",
     "FormulaError",
     "FormulaSyntaxError",
+    "GlmerResult",
     "InterlaceError",
     "InterlaceWarning",
     "LmerDesign",
@@ -35,8 +38,10 @@ __all__ = [
     "MissingVariableError",
     "__version__",
     "datasets",
+    "families",
     "fit",
     "glformula",
+    "glmer",
     "lformula",
     "lmer",
     "model_matrix",

@@ -1,0 +1,229 @@
+"""The result of a GLMM fit (lme4's ``glmerMod``), immutable.
+
+It extends :class:`~interlace.results.lmer_result.LmerResult` with the
+family, the fitted means and lme4's GLMM conventions:
+
+* ``llf`` is ``−D/2`` with ``D`` the optimised deviance — Laplace values carry
+  every normalising constant, nAGQ > 1 values do not (lme4's definitions; the
+  two are not comparable);
+* ``deviance`` is ``Σ`` unit deviances at the fitted means (R's
+  ``deviance()`` for a ``glmerMod``), not ``−2 llf``;
+* ``cov_params()`` is ``2 H⁻¹`` restricted to β, ``H`` the finite-difference
+  Hessian of the deviance in (θ, β) (lme4's ``vcov.merMod`` with
+  ``use.hessian = TRUE``, its default for glmer); without that Hessian
+  (nAGQ = 0, ``calc_derivs = False``) ``σ² (R_X'R_X)⁻¹`` from PIRLS;
+* ``sigma`` is 1 for binomial and Poisson; for families with a dispersion
+  it is ``sqrt((Σ a_i (y_i − μ_i)²/V(μ_i) + ‖u‖²) / n)`` (lme4 1.1's
+  ``sigma()``, which also scales ``VarCorr``);
+* ``tvalues`` are Wald z statistics and ``pvalues`` their two-sided normal p-values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+
+from interlace.engine.laplace import GlmmDeviance
+from interlace.engine.pirls import GlmResponse
+from interlace.engine.protocol import LmmDesign
+from interlace.optim.boundary import rectify
+from interlace.optim.summary import OptSummary
+from interlace.results.lmer_result import LmerResult
+
+if TYPE_CHECKING:
+    from interlace.results.glmer_summary import GlmerSummary
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlmerResult(LmerResult):
+    """A fitted generalised linear mixed model.
+
+    Attributes (in addition to :class:`LmerResult`'s)
+    -------------------------------------------------
+    response : GlmResponse
+        Family, initialized response, prior weights, trials, offset.
+    nAGQ : int
+    mu, eta : ndarray
+        Fitted means and linear predictor (offset included).
+    dev_resids : ndarray
+        Unit deviances at ``mu``.
+    vcov : ndarray
+        Covariance of the fixed effects (see the module notes); ``unscaled_vcov``
+        is it divided by ``sigma²``.
+    vcov_source : str
+        ``"hessian"`` or ``"RX"``.
+    """
+
+    response: GlmResponse
+    nAGQ: int
+    mu: FloatArray
+    eta: FloatArray
+    dev_resids: FloatArray
+    vcov: FloatArray
+    vcov_source: str
+
+    @classmethod
+    def assemble(
+        cls,
+        design: LmmDesign,
+        response: GlmResponse,
+        dev: GlmmDeviance,
+        optinfo: OptSummary,
+        *,
+        nAGQ: int,
+        hessian: FloatArray | None = None,
+        formula: str = "",
+        data_name: str | None = None,
+        weights_name: str | None = None,
+        offset_name: str | None = None,
+        fit_messages: tuple[str, ...] = (),
+    ) -> GlmerResult:
+        """Build the result from a deviance function left at ``optinfo.final`` (``mkMerMod``).
+
+        ``hessian`` is the finite-difference Hessian of the deviance in (θ, β)
+        (lme4 keeps it even for singular fits, whose checks skip it).
+
+        θ is rectified first (columns of λ with a negative diagonal flipped, which
+        leaves the model unchanged); the modes are then recomputed there.
+        """
+        n_theta = np.asarray(design.lower).size
+        pars = np.asarray(optinfo.final, dtype=float)
+        theta = rectify(pars[:n_theta], [(t.cov, t.theta_slice) for t in design.terms])
+        if not np.array_equal(theta, pars[:n_theta]):
+            if nAGQ == 0:
+                dev.stage0(theta)
+            else:
+                dev(np.concatenate([theta, pars[n_theta:]]))
+        fit = dev.last
+        assert fit is not None
+        beta = fit.beta if nAGQ == 0 else pars[n_theta:]
+        fam = response.family
+        lams = dev.pirls.lambda_map(theta)
+        b = [ui @ lam.T for ui, lam in zip(fit.u, lams, strict=True)]
+        wrss = float(np.sum(response.weights / fam.variance(fit.mu) * (response.y - fit.mu) ** 2))
+        sigma = math.sqrt((wrss + fit.sqrL) / response.y.size) if fam.has_scale else 1.0
+        vcov, source = sigma**2 * dev.pirls.unscaled_vcov(theta, fit), "RX"
+        hess = hessian
+        if hess is not None and hess.shape[0] > n_theta:
+            try:
+                hinv = np.linalg.inv(hess)[n_theta:, n_theta:]
+                v = hinv + hinv.T
+                if np.all(np.linalg.eigvalsh(v) > 0):
+                    vcov, source = v, "hessian"
+            except np.linalg.LinAlgError:
+                pass
+        return cls(
+            design=design,
+            REML=False,
+            theta=theta,
+            beta=np.asarray(beta, dtype=float),
+            u=tuple(fit.u),
+            b=tuple(b),
+            lambdas=tuple(lams),
+            sigma=sigma,
+            objective=optinfo.fmin,
+            ldL2=fit.ldL2,
+            ldRX2=fit.ldRX2,
+            pwrss=wrss + fit.sqrL,
+            unscaled_vcov=vcov / sigma**2,
+            optinfo=optinfo,
+            formula=formula,
+            data_name=data_name,
+            weights_name=weights_name,
+            offset_name=offset_name,
+            fit_messages=fit_messages,
+            warnings=fit_messages + optinfo.warnings + optinfo.conv.messages,
+            response=response,
+            nAGQ=nAGQ,
+            mu=fit.mu,
+            eta=fit.eta,
+            dev_resids=fit.dev_resids,
+            vcov=vcov,
+            vcov_source=source,
+        )
+
+    # ------------------------------------------------------------ fixed effects
+    @cached_property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the Wald z statistics (``Pr(>|z|)``)."""
+        return pd.Series(
+            2.0 * stats.norm.sf(np.abs(self.tvalues.to_numpy())),
+            index=self.fe_params.index,
+            name="pvalues",
+        )
+
+    # ----------------------------------------------------------------- scalars
+    @property
+    def family(self) -> str:
+        """R's family name."""
+        return self.response.family.family
+
+    @property
+    def link(self) -> str:
+        """R's link name."""
+        return self.response.family.link.name
+
+    @property
+    def df_model(self) -> int:
+        """``attr(logLik(fit), "df")``: β, θ and a dispersion when the family has one."""
+        return int(self.beta.size + self.theta.size + int(self.response.family.has_scale))
+
+    @property
+    def deviance(self) -> float:
+        """``deviance(fit)``: the sum of the unit deviances (not ``−2 llf``)."""
+        return float(np.sum(self.dev_resids))
+
+    @property
+    def REMLcrit(self) -> float | None:
+        """GLMMs have no REML criterion."""
+        return None
+
+    # ---------------------------------------------------------- random effects
+    def varcorr(self) -> pd.DataFrame:
+        """``as.data.frame(VarCorr(fit))`` (a residual row only for families with a dispersion)."""
+        frame = super().varcorr()
+        if self.response.family.has_scale:
+            return frame
+        return frame.iloc[:-1].reset_index(drop=True)
+
+    @cached_property
+    def variance_components(self) -> dict[str, float | pd.DataFrame]:
+        """Grouping factor → variance or covariance; ``"Residual"`` only with a dispersion."""
+        out = dict(super().variance_components)
+        if not self.response.family.has_scale:
+            out.pop("Residual")
+        return out
+
+    # ---------------------------------------------------------- fitted values
+    @property
+    def fittedvalues(self) -> pd.Series:
+        """Fitted means ``μ`` (``fitted``)."""
+        return pd.Series(self.mu, name="fittedvalues")
+
+    @property
+    def resid(self) -> pd.Series:
+        """Deviance residuals (``residuals(fit)``, lme4's default for GLMMs)."""
+        r = np.sign(self.response.y - self.mu) * np.sqrt(np.maximum(self.dev_resids, 0.0))
+        return pd.Series(r, name="resid")
+
+    @property
+    def resid_pearson(self) -> pd.Series:
+        """Pearson residuals ``(y − μ) sqrt(a / V(μ))``."""
+        fam = self.response.family
+        r = (self.response.y - self.mu) * np.sqrt(self.response.weights / fam.variance(self.mu))
+        return pd.Series(r, name="resid_pearson")
+
+    def summary(self) -> GlmerSummary:
+        """lme4-style summary; ``str()`` of it prints like ``summary(fit)``."""
+        from interlace.results.glmer_summary import GlmerSummary
+
+        return GlmerSummary(self)
