@@ -4,7 +4,7 @@
 (log-normal user activity with at least 20 ratings per user, Zipf-like movie
 popularity), ``rating ~ 1 + (1 | user) + (1 | movie)`` by REML.  Prints and
 appends to benchmarks/RESULTS.md: wall and CPU seconds, evaluations and peak
-memory (process maximum RSS).
+memory (process maximum RSS), replacing the section of an earlier run.
 
 Usage::
 
@@ -77,9 +77,9 @@ def main() -> None:
         "|---|---|---|---|---|---|\n"
     )
     text = results.read_text() if results.exists() else ""
-    if "## Large crossed design" not in text:
-        text += header
-    results.write_text(text + line + "\n")
+    marker = "\n## Large crossed design"  # replace the section of an earlier run
+    text = text[: text.index(marker)] if marker in text else text
+    results.write_text(text + header + line + "\n")
 
 
 if __name__ == "__main__":

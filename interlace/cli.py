@@ -6,14 +6,18 @@ Subcommands
     Fit an lme4-style linear mixed model on a bundled dataset or a CSV file and print an
     lme4-style summary.  While the fitting engine is not available, or when the formula has no
     random-effect term, it prints the parsed model and its design instead.
-``interlace datasets``
-    List the bundled datasets.
+``interlace translate FILE.R [-o FILE.py] [--lenient]``
+    Translate an R analysis script into Python that uses interlace
+    (:mod:`interlace.translate.cli`).
 ``interlace parity FILE.R [--data NAME=PATH.csv ...]``
     Fit every model call of an R file in R and in interlace and compare them
     (:mod:`interlace.parity.cli`; needs R and rpy2).
+``interlace datasets``
+    List the bundled datasets.
 
 Exit status: 0 on success, 1 when interlace reports an error about the model or the data
-(a one-line message on stderr, no traceback) or, for ``parity``, a mismatch with R; 2 for
+(a one-line message on stderr, no traceback), a translation error, or, for ``parity``, a
+mismatch with R; 2 for
 command-line usage errors and for features this installation does not provide yet.
 
 The design and fitting code is imported only when a subcommand needs it, and a part of the
@@ -303,12 +307,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.set_defaults(handler=cmd_fit)
 
+    from interlace.parity.cli import add_subparser as add_parity_subparser
+    from interlace.translate.cli import add_subparser as add_translate_subparser
+
+    add_translate_subparser(sub)
+    add_parity_subparser(sub)
+
     datasets = sub.add_parser("datasets", help="list the bundled datasets")
     datasets.set_defaults(handler=cmd_datasets)
-
-    from interlace.parity.cli import add_subparser as add_parity_subparser
-
-    add_parity_subparser(sub)
     return parser
 
 

@@ -7,6 +7,7 @@ status (argparse's own exits raise ``SystemExit``).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -45,14 +46,23 @@ def test_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "--help")
     assert status == 0
     assert "usage: interlace" in out
-    for command in ("fit", "datasets", "parity"):
-        assert f"\n    {command} " in out
+    listed = re.findall(r"^ {4}(\w+)\b", out, flags=re.MULTILINE)
+    assert listed == ["fit", "translate", "parity", "datasets"]
 
 
-def test_parity_help(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "parity", "--help")
+@pytest.mark.parametrize("command", ["translate", "parity"])
+def test_subcommand_help(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    status, out, _ = run(capsys, command, "--help")
     assert status == 0
-    assert out.startswith("usage: interlace parity")
+    assert out.startswith(f"usage: interlace {command} ")
+
+
+def test_translate_writes_python(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    script = tmp_path / "model.R"
+    script.write_text("m <- lmer(Reaction ~ Days + (Days | Subject), data = sleepstudy)\n")
+    status, out, err = run(capsys, "translate", str(script))
+    assert status == 0, err
+    assert 'm = interlace.lmer("Reaction ~ Days + (Days | Subject)", sleepstudy)' in out
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

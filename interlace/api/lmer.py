@@ -9,21 +9,54 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from interlace.design.checks import CheckControl
 from interlace.engine.gaussian import GaussianObjective
 from interlace.engine.protocol import LmmDesign
-from interlace.errors import RankDeficiencyWarning, StartingValuesWarning
+from interlace.errors import (
+    ConvergenceWarning,
+    HessianWarning,
+    RankDeficiencyWarning,
+    SingularFitWarning,
+    StartingValuesWarning,
+)
 from interlace.optim.control import ControlError, LmerControl
 from interlace.optim.optimize import optimize_theta
+from interlace.optim.summary import OptSummary
 from interlace.results.lmer_result import LmerResult, assemble_lmer
 
 FloatArray = NDArray[np.float64]
 StartType = Sequence[float] | FloatArray | Mapping[str, Any] | None
+
+
+def split_control(
+    control: LmerControl | Mapping[str, Any] | None,
+) -> tuple[LmerControl, dict[str, str] | None]:
+    """lmerControl settings: the optimiser's, and the design checks (``check.nlev.gtr.1``, ...).
+
+    ``check.*`` keys (other than the optimiser's ``check.conv.*``) and the field
+    names of :class:`~interlace.design.checks.CheckControl` go to the design
+    checks, which reject unknown ``check.*`` names; everything else must be an
+    :class:`LmerControl` setting (R's dots or underscores).
+    """
+    if control is None or isinstance(control, LmerControl):
+        return LmerControl.coerce(control), None
+    design_fields = {f.name for f in fields(CheckControl)}
+    own = {f.name for f in fields(LmerControl)}
+
+    def is_check(key: str) -> bool:
+        name = key.replace(".", "_")
+        return name not in own and (key.startswith("check.") or name in design_fields)
+
+    checks = {k: v for k, v in control.items() if is_check(k)}
+    mine = {k: v for k, v in control.items() if not is_check(k)}
+    return LmerControl.coerce(mine), checks or None
 
 
 def lmer_objective(design: LmmDesign, REML: bool | None = None) -> GaussianObjective:
@@ -83,7 +116,8 @@ def fit_lmer(
     ctrl = LmerControl.coerce(control)
     objective = lmer_objective(design, REML=REML)
     theta0 = _start_theta(start, objective)
-    optinfo = optimize_theta(objective, theta0, objective.lower, ctrl)
+    optinfo = optimize_theta(objective, theta0, objective.lower, ctrl, nobs=objective.n)
+    _warn_about(optinfo)
     return assemble_lmer(
         design,
         objective,
@@ -94,6 +128,24 @@ def fit_lmer(
         offset_name=offset_name,
         fit_messages=tuple(fit_messages),
     )
+
+
+def _warn_about(optinfo: OptSummary) -> None:
+    """Issue the findings of the optimiser and the checks as warnings (kept on the result too).
+
+    lme4 reports a singular fit as a message; here it is a :class:`SingularFitWarning`.
+    """
+    for text in optinfo.warnings:
+        warnings.warn(text, ConvergenceWarning, stacklevel=3)
+    conv = optinfo.conv
+    for text in conv.messages:
+        if conv.singular:
+            category: type[Warning] = SingularFitWarning
+        elif "Hessian" in text or "unidentifiable" in text:
+            category = HessianWarning
+        else:
+            category = ConvergenceWarning
+        warnings.warn(text, category, stacklevel=3)
 
 
 def lmer(
@@ -124,8 +176,9 @@ def lmer(
         Contrasts per factor (R's ``contrasts=``).
     na_action : {"omit", "fail"}
     control : LmerControl or mapping, optional
-        ``lmerControl`` settings (``optimizer``, ``restart_edge``, ``boundary_tol``,
-        ``calc_derivs``, ``check_conv_*``, ``optCtrl``).
+        ``lmerControl`` settings: the optimiser's (``optimizer``, ``restart_edge``,
+        ``boundary_tol``, ``calc_derivs``, ``check_conv_*``, ``optCtrl``) and, in a
+        mapping, lme4's design checks (``check.nlev.gtr.1``, ``check.rankX``, ...).
     start : array or {"theta": array}, optional
         Starting θ.
 
@@ -135,7 +188,7 @@ def lmer(
     """
     from interlace.design.lformula import lformula
 
-    ctrl = LmerControl.coerce(control)
+    ctrl, checks = split_control(control)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         design = lformula(
@@ -146,6 +199,7 @@ def lmer(
             offset=offset,
             contrasts=contrasts,
             na_action=na_action,
+            control=checks,
         )
     for record in caught:  # pass them on, and keep the rank messages for summary()
         warnings.warn(record.message, stacklevel=2)

@@ -43,8 +43,12 @@ from interlace.errors import NumericalError
 FloatArray = NDArray[np.float64]
 Method = Literal["auto", "blocked", "sparse"]
 
-#: ``method="auto"`` uses the sparse path when the dense block would exceed this size.
+#: ``method="auto"`` uses the sparse path when the dense block would exceed this size ...
 MAX_DENSE_BLOCK = 8000
+#: ... or, from this size on, when the dense block's random-effects part would be
+#: mostly zeros (e.g. a factor nested in the leading one): dense work is then wasted.
+SPARSE_CHECK_BLOCK = 1500
+MIN_SCHUR_DENSITY = 0.05
 
 
 def dense_block_size(design: LmmDesign) -> int:
@@ -73,7 +77,8 @@ class GaussianObjective:
     method : {"auto", "blocked", "sparse"}
         Factorisation: the blocked dense/diagonal path, lme4's general sparse
         path, or blocked unless its dense block would exceed
-        :data:`MAX_DENSE_BLOCK`.  The criterion is the same either way.
+        :data:`MAX_DENSE_BLOCK` or would be mostly zeros (:data:`MIN_SCHUR_DENSITY`)
+        from :data:`SPARSE_CHECK_BLOCK` on.  The criterion is the same either way.
 
     Notes
     -----
@@ -93,13 +98,21 @@ class GaussianObjective:
         self.REML = REML
         self.n, self.p = X.shape
         self.ldW = 0.0 if w is None else float(np.sum(np.log(w)))
-        if method == "auto":
+        self.predictor: Predictor
+        auto = method == "auto"
+        if auto:
             method = "blocked" if dense_block_size(design) <= MAX_DENSE_BLOCK else "sparse"
-        self.predictor: Predictor = (
-            BlockedPredictor(design.terms, X, y, w)
-            if method == "blocked"
-            else SparsePredictor(design, X, y, w)
-        )
+        if method == "blocked":
+            blocked = BlockedPredictor(design.terms, X, y, w)
+            mostly_zero = (
+                blocked.q_rest >= SPARSE_CHECK_BLOCK and blocked.schur_density() < MIN_SCHUR_DENSITY
+            )
+            if auto and mostly_zero:
+                method = "sparse"
+            else:
+                self.predictor = blocked
+        if method == "sparse":
+            self.predictor = SparsePredictor(design, X, y, w)
         self.lower = np.asarray(design.lower, dtype=float)
         self.n_evals = 0
 

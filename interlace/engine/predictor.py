@@ -22,8 +22,14 @@ No solve is needed for the objective.  The blocks are permuted, not the
 rows: the random term with most columns comes first, so its block of
 ``Ω_θ`` (one ``k x k`` block per level) keeps that structure in ``L``; the
 rest — the other random terms, X and y — is eliminated into one dense
-Schur complement, which LAPACK factors.  ``β̂`` and ``û`` (the normal equations, eq. 17)
-come from back-substitution after convergence.
+Schur complement, which LAPACK factors.  Forming it needs the scattered
+rank update ``A_R0 W_0 A_R0'`` (``W_0`` block diagonal in θ): SciPy's sparse
+product, a NumPy kernel over precomputed pairs of non-zeros, or a compiled
+kernel when numba is installed (:mod:`interlace.engine.kernels`).  ``β̂`` and
+``û`` (the normal equations, eq. 17) come from back-substitution after
+convergence.  Designs whose later factors are nested in the leading one, or
+whose dense block would be too big, go to
+:class:`~interlace.engine.sparse_predictor.SparsePredictor` instead.
 
 This module knows nothing about the response distribution; the Gaussian
 objective (and later PIRLS for GLMMs, which refactors with new weights)
@@ -40,6 +46,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from interlace.engine.kernels import HAVE_NUMBA, scatter_subtract
 from interlace.engine.protocol import RandomTermDesign
 from interlace.errors import NumericalError
 
@@ -47,10 +54,12 @@ FloatArray = NDArray[np.float64]
 
 #: A_R0 is kept dense when at least this fraction of it is non-zero.
 _DENSE_FRACTION = 0.25
-#: A pivot that lost this fraction of its diagonal marks a (numerically) singular system.
+#: An X pivot that lost this fraction of its diagonal marks a rank-deficient X.
 _PIVOT_TOL = 1e-12
-#: Largest number of precomputed outer-product pairs for the scatter kernel (memory bound).
+#: Largest number of precomputed outer-product pairs for the NumPy scatter kernel (memory).
 _MAX_PAIRS = 30_000_000
+#: From this many pairs on, the compiled scatter kernel is used when numba is installed.
+_COMPILED_MIN_PAIRS = 1_000_000
 
 
 def term_matrix(term: RandomTermDesign, sqrt_w: FloatArray) -> sp.csr_matrix:
@@ -138,6 +147,31 @@ class _PairScatter:
         s.ravel()[self.targets] -= np.add.reduceat(vals, self.starts)
 
 
+class _CompiledScatter:
+    """The same update as :class:`_PairScatter` by the compiled kernel (no precomputed pairs)."""
+
+    def __init__(self, a: sp.csr_matrix) -> None:
+        csc = a.tocsc()
+        csc.sort_indices()
+        self.indptr = csc.indptr.astype(np.int64)
+        self.indices = csc.indices.astype(np.int64)
+        self.data = csc.data.astype(float)
+
+    def subtract_from(self, s: FloatArray, w: FloatArray) -> None:
+        """``s`` ← ``s − A diag(w) A'`` on the upper triangle (row ≤ column) of ``s``."""
+        scatter_subtract(s, self.indptr, self.indices, self.data, w)
+
+
+def _scatter_kernel(a: sp.csr_matrix) -> _PairScatter | _CompiledScatter | None:
+    """The fastest available kernel for ``A diag(w) A'``, or ``None`` for SciPy's product."""
+    n_pairs = _PairScatter.n_pairs(a)
+    if HAVE_NUMBA and n_pairs >= _COMPILED_MIN_PAIRS:
+        return _CompiledScatter(a)
+    if n_pairs <= _MAX_PAIRS:
+        return _PairScatter(a)
+    return None
+
+
 @dataclass(frozen=True)
 class _Segment:
     """Rows ``start : start + nlev * k`` of the dense block, one random term."""
@@ -215,11 +249,7 @@ class BlockedPredictor:
             a_r0.sort_indices()
             self.a_r0_sparse: sp.csr_matrix = a_r0
             self.a_r0t_sparse: sp.csr_matrix = a_r0.T.tocsr()
-        self._scatter = (
-            _PairScatter(a_r0)
-            if self.k0 == 1 and not self._dense_r0 and _PairScatter.n_pairs(a_r0) <= _MAX_PAIRS
-            else None
-        )
+        self._scatter = _scatter_kernel(a_r0) if self.k0 == 1 and not self._dense_r0 else None
         # state of the last update
         self.theta: FloatArray = np.full(self.theta_size, np.nan)
         self.lams: list[FloatArray] = []
@@ -271,17 +301,19 @@ class BlockedPredictor:
             s *= scale[None, :]
         if self.q_rest:
             s.ravel()[self._re_diag] += 1.0
-        before = np.diagonal(s).copy()
+        qr, p = self.q_rest, self.p
+        x_diag = np.diagonal(s)[qr : qr + p].copy()
         # s is symmetric and its upper triangle is set: s.T is that matrix in Fortran
         # order with the needed lower triangle, without a copy
         ls, info = sla.lapack.dpotrf(s.T, lower=1, clean=1, overwrite_a=1)
         d = np.diagonal(ls)
-        if info != 0 or np.any(d[:-1] ** 2 <= _PIVOT_TOL * before[:-1]):
+        # random-effect pivots are >= 1 (Schur complements of a matrix >= I);
+        # an X pivot that lost nearly all of its diagonal means X is rank deficient
+        if info != 0 or np.any(d[qr : qr + p] ** 2 <= _PIVOT_TOL * x_diag):
             raise NumericalError(
                 f"Cholesky factor of the penalised system failed at theta={theta.tolist()} "
                 "(is X rank deficient?)"
             )
-        qr, p = self.q_rest, self.p
         self.ldL2 = ld0 + 2.0 * float(np.sum(np.log(d[:qr])))
         self.ldRX2 = 2.0 * float(np.sum(np.log(d[qr : qr + p])))
         self.pwrss = float(d[-1] ** 2)
@@ -344,6 +376,54 @@ class BlockedPredictor:
     def b(self, u: Sequence[FloatArray]) -> list[FloatArray]:
         """Random effects on the data scale, ``b = Λ_θ u``, per term (levels x k)."""
         return [ui @ lam.T for ui, lam in zip(u, self.lams, strict=True)]
+
+    def schur_density(self) -> float:
+        """An upper bound on the fraction of non-zeros in the dense block's random-effects part.
+
+        That part is ``A_RR − A_R0 W_0 A_R0'`` (before scaling): each column of
+        ``A_R0`` with ``c`` non-zeros in those rows fills at most ``c²`` entries.
+        The bound is near 0 when the later factors are nested in the leading
+        one; the dense block then holds mostly zeros and a sparse factorisation
+        is cheaper.  O(nnz) to compute.
+        """
+        qr = self.q_rest
+        if qr == 0:
+            return 1.0
+        a = sp.csr_matrix(self.a_r0_dense) if self._dense_r0 else self.a_r0_sparse
+        counts = np.diff(sp.csc_matrix(a[:qr]).indptr).astype(np.float64)
+        filled = float(np.sum(counts**2)) + float(np.count_nonzero(self.a_rr[:qr, :qr]))
+        return min(1.0, filled / float(qr) ** 2)
+
+    def u_cov_blocks(self) -> list[FloatArray]:
+        """Per term, the ``k x k`` diagonal blocks of ``(Λ'Z'WZΛ + I)^{-1}``, one per level.
+
+        Times σ² these are the conditional covariances of ``u`` given β and θ
+        (lme4's ``condVar``).  With ``M`` that matrix, ``S`` the Schur
+        complement of its leading block ``M_0`` and ``L_S`` the random-effects
+        part of the dense factor:
+
+            (M^{-1})_RR = S^{-1} = L_S^{-T} L_S^{-1},
+            (M^{-1})_00 = M_0^{-1} + T'T,   T = L_S^{-1} M_R0 M_0^{-1}.
+        """
+        qr, k0, l0 = self.q_rest, self.k0, self.nlev0
+        m0inv: FloatArray = np.asarray(np.linalg.inv(self.m0), dtype=float)
+        out: list[FloatArray] = [np.empty(0)] * len(self.terms)
+        if qr == 0:
+            out[self.lead] = m0inv
+            return out
+        linv = np.tril(sla.lapack.dtrtri(self.ls[:qr, :qr], lower=1)[0])
+        for seg in self.segments:
+            cols = linv[:, seg.start : seg.start + seg.nlev * seg.k].reshape(qr, seg.nlev, seg.k)
+            out[seg.term] = np.asarray(np.einsum("rlk,rlj->lkj", cols, cols), dtype=float)
+        a = self.a_r0_dense if self._dense_r0 else self.a_r0_sparse.toarray()
+        m_r0 = np.array(a[:qr], dtype=float)  # Λ_R' A_R0 Λ_0 M_0^{-1}, rows of the rest
+        for seg in self.segments:
+            _scale_rows(m_r0, seg, self.lams[seg.term])
+        blocks = m_r0.reshape(qr, l0, k0) @ self.lams[self.lead]
+        blocks = np.einsum("rlk,lkj->rlj", blocks, m0inv)
+        t = (linv @ blocks.reshape(qr, l0 * k0)).reshape(qr, l0, k0)
+        out[self.lead] = m0inv + np.einsum("rlk,rlj->lkj", t, t)
+        return out
 
     def unscaled_vcov(self) -> FloatArray:
         """``(R_X' R_X)^{-1}``: the covariance of ``β̂`` divided by ``σ²``."""

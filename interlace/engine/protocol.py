@@ -115,7 +115,9 @@ class Predictor(Protocol):
       penalised weighted RSS after the last update;
     - ``solve()``: ``(β̂, û)`` with ``û`` per term as ``levels x k`` arrays;
     - ``b(u)``: ``Λ_θ u`` per term; ``lams``: the ``k x k`` factors per term;
-    - ``unscaled_vcov()``: ``(R_X' R_X)^{-1}``.
+    - ``unscaled_vcov()``: ``(R_X' R_X)^{-1}``;
+    - ``u_cov_blocks()``: per term, the ``levels x k x k`` diagonal blocks of
+      ``(Λ'Z'WZΛ + I)^{-1}`` (conditional covariances of ``u`` over σ²).
     """
 
     ldL2: float
@@ -127,3 +129,4 @@ class Predictor(Protocol):
     def solve(self) -> tuple[NDArray[np.float64], list[NDArray[np.float64]]]: ...
     def b(self, u: Sequence[NDArray[np.float64]]) -> list[NDArray[np.float64]]: ...
     def unscaled_vcov(self) -> NDArray[np.float64]: ...
+    def u_cov_blocks(self) -> list[NDArray[np.float64]]: ...

@@ -133,6 +133,19 @@ class SparsePredictor:
         """``b = Λ_θ u`` per term (levels x k)."""
         return [ui @ lam.T for ui, lam in zip(u, self.lams, strict=True)]
 
+    def u_cov_blocks(self) -> list[FloatArray]:
+        """Per term, the ``k x k`` diagonal blocks of ``(Λ'Z'WZΛ + I)^{-1}`` (dense inverse)."""
+        v = sp.csc_matrix(self.lambdat @ self.ztw)
+        solve, _ = self._factor(sp.csc_matrix(v @ v.T + sp.identity(self.q, format="csc")))
+        inv = solve(np.eye(self.q))
+        out, start = [], 0
+        for t in self.terms:
+            nlev, k = len(t.levels), int(t.z.shape[1])
+            idx = start + np.arange(nlev * k).reshape(nlev, k)
+            out.append(inv[idx[:, :, None], idx[:, None, :]])
+            start += nlev * k
+        return out
+
     def unscaled_vcov(self) -> FloatArray:
         """``(R_X' R_X)^{-1}``."""
         return np.asarray(sla.cho_solve((self._rx, True), np.eye(self.p)), dtype=float)

@@ -21,9 +21,10 @@ class LmerControl:
 
     Attributes
     ----------
-    optimizer : str
+    optimizer : str or None
         ``"nloptwrap"`` (NLopt BOBYQA, lme4's default) — the only backend so far;
-        ``"bobyqa"`` is accepted as an alias.
+        ``"bobyqa"`` is accepted as an alias.  ``None`` (R's ``optimizer = NULL``)
+        skips the optimisation: the result is evaluated at the starting θ.
     restart_edge : bool
         Restart the optimiser when a θ on its bound would decrease the objective
         by moving inside.
@@ -38,17 +39,24 @@ class LmerControl:
         Tolerance of ``isSingular`` (``check.conv.singular``).
     check_conv_hess : float
         Tolerance of the Hessian eigenvalue check (``check.conv.hess``).
+    check_conv_nobsmax, check_conv_nparmax : float
+        The derivative checks are skipped for more observations than
+        ``check_conv_nobsmax`` or at least ``check_conv_nparmax`` parameters, and
+        for singular fits: the defaults of lme4 >= 1.1-38 (lme4 1.1-31 always
+        computes them; set both to ``inf`` for that).
     optCtrl : mapping
         Backend settings (``xtol_abs``, ``ftol_abs``, ``maxeval``, ...).
     """
 
-    optimizer: str = "nloptwrap"
+    optimizer: str | None = "nloptwrap"
     restart_edge: bool = True
     boundary_tol: float = 1e-5
     calc_derivs: bool = True
     check_conv_grad: float = 2e-3
     check_conv_singular: float = 1e-4
     check_conv_hess: float = 1e-6
+    check_conv_nobsmax: float = 1e4
+    check_conv_nparmax: float = 10
     optCtrl: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -68,7 +76,7 @@ class LmerControl:
                 )
             kw[name] = value
         out = cls(**kw)
-        if out.optimizer not in ("nloptwrap", "bobyqa"):
+        if out.optimizer not in ("nloptwrap", "bobyqa", None):
             raise ControlError(
                 f"optimizer {out.optimizer!r} is not available", remedy="use optimizer='nloptwrap'"
             )

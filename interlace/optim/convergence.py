@@ -91,7 +91,7 @@ def check_convergence(
 ) -> ConvergenceCheck:
     """lme4's ``checkConv`` for an LMM (parameters are θ only)."""
     if is_singular(theta, lower, singular_tol):
-        return ConvergenceCheck(code=0, messages=(SINGULAR_MESSAGE,))
+        return ConvergenceCheck(code=0, messages=(SINGULAR_MESSAGE,), singular=True)
     if gradient is None or hessian is None:
         return ConvergenceCheck()
     if not np.all(np.isfinite(gradient)):

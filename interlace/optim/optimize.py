@@ -17,12 +17,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from interlace.optim.bobyqa import NLOPTWRAP_DEFAULTS, bobyqa
-from interlace.optim.boundary import descends_from_edge, snap_to_boundary
+from interlace.optim.boundary import descends_from_edge, is_singular, snap_to_boundary
 from interlace.optim.control import LmerControl
 from interlace.optim.convergence import check_convergence, deriv12
 from interlace.optim.summary import OptSummary
 
 FloatArray = NDArray[np.float64]
+
+#: lme4's convergence code for ``optimizer = NULL``.
+NO_OPTIMIZATION = 1000
 
 
 def optimize_theta(
@@ -30,9 +33,12 @@ def optimize_theta(
     start: FloatArray,
     lower: FloatArray,
     control: LmerControl | None = None,
+    nobs: int = 0,
 ) -> OptSummary:
     """Minimise ``fun`` over θ ≥ ``lower``; returns the record of the optimisation.
 
+    ``nobs`` (the number of observations) decides, with the control's
+    ``check_conv_nobsmax``, whether derivatives are computed for the checks.
     ``fun`` is left evaluated at ``OptSummary.final``.
     """
     control = control or LmerControl()
@@ -48,6 +54,20 @@ def optimize_theta(
     x0 = np.asarray(start, dtype=float)
     lower = np.asarray(lower, dtype=float)
     opt_ctrl = {**NLOPTWRAP_DEFAULTS, **control.optCtrl}
+    if control.optimizer is None:  # lme4's optimizer = NULL: evaluate at the start only
+        fmin = fun(x0)
+        return OptSummary(
+            optimizer="none",
+            initial=x0,
+            finitial=fmin,
+            final=x0,
+            fmin=fmin,
+            feval=0,
+            time=time.perf_counter() - t0,
+            return_code=NO_OPTIMIZATION,
+            message="no optimization",
+            conv=check_convergence(x0, lower, None, None, singular_tol=control.check_conv_singular),
+        )
     res = bobyqa(logged, x0, lower, control=opt_ctrl)
     finitial = log[0][1] if log else math.nan
     feval = res.feval
@@ -58,7 +78,11 @@ def optimize_theta(
     if res.return_code != 0:
         warnings.append(f"convergence code {res.return_code} from nloptwrap: {res.message}")
     grad = hess = None
-    if control.calc_derivs:
+    if control.calc_derivs and not (
+        nobs > control.check_conv_nobsmax
+        or res.par.size >= control.check_conv_nparmax
+        or is_singular(res.par, lower, control.check_conv_singular)
+    ):
         grad, hess = deriv12(fun, res.par, res.fval)
     theta, fmin = res.par, res.fval
     if control.boundary_tol > 0:

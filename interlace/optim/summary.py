@@ -21,6 +21,8 @@ class ConvergenceCheck:
         (-1 gradient, -3 negative Hessian eigenvalue, -4 singular Hessian, ...).
     messages : tuple of str
         lme4's wording, e.g. ``"boundary (singular) fit: see help('isSingular')"``.
+    singular : bool
+        Whether the fit is on the boundary (then no other check ran).
     gradient, hessian : ndarray or None
         Finite-difference derivatives at the optimum (``None`` when skipped).
     """
@@ -29,6 +31,7 @@ class ConvergenceCheck:
     messages: tuple[str, ...] = ()
     gradient: FloatArray | None = None
     hessian: FloatArray | None = None
+    singular: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

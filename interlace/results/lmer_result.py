@@ -178,10 +178,36 @@ class LmerResult:
         return out
 
     def ranef(self, condVar: bool = False) -> dict[str, pd.DataFrame]:
-        """Conditional modes of the random effects per grouping factor (``ranef``)."""
+        """Conditional modes of the random effects per grouping factor (``ranef``).
+
+        With ``condVar=True`` each frame's ``attrs["postVar"]`` holds, per
+        random term on that factor, the conditional covariance matrices of its
+        effects as a ``levels x k x k`` array (lme4's ``postVar`` attribute,
+        which is a list when a factor has several terms).
+        """
+        frames = ranef_frames(self.design.terms, self.b)
         if condVar:
-            raise NotImplementedError("ranef(condVar=True) is not available yet")
-        return ranef_frames(self.design.terms, self.b)
+            for group, frame in frames.items():
+                frame.attrs["postVar"] = [
+                    pv
+                    for term, pv in zip(self.design.terms, self.cond_var, strict=True)
+                    if term.group == group
+                ]
+        return frames
+
+    @cached_property
+    def cond_var(self) -> tuple[FloatArray, ...]:
+        """Per term, ``levels x k x k`` conditional covariances of ``b`` (``σ² Λ M^{-1} Λ'``).
+
+        Recomputed from the design at the estimated θ on first use.
+        """
+        objective = GaussianObjective(self.design, REML=self.REML)
+        objective(self.theta)
+        blocks = objective.predictor.u_cov_blocks()
+        return tuple(
+            self.scale * np.einsum("ij,ljk,mk->lim", lam, u, lam)
+            for lam, u in zip(self.lambdas, blocks, strict=True)
+        )
 
     @property
     def random_effects(self) -> dict[str, pd.DataFrame]:

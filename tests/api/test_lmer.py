@@ -156,3 +156,60 @@ def test_fit_lmer_uses_the_designs_criterion() -> None:
         load("sleepstudy_split_ml")["fit"]["objective"], rel=1e-6
     )
     assert fit_lmer(d, REML=True).REML
+
+
+def test_design_checks_travel_in_control() -> None:
+    """lme4 spells design checks and optimiser settings in one lmerControl."""
+    from interlace.api.lmer import split_control
+
+    ctrl, checks = split_control({"check.nlev.gtr.1": "ignore", "boundary.tol": 0.0})
+    assert ctrl.boundary_tol == 0.0 and checks == {"check.nlev.gtr.1": "ignore"}
+    data = datasets.load("sleepstudy")
+    with pytest.raises(ValueError, match=r"check\.bogus"):
+        lmer("Reaction ~ Days + (Days | Subject)", data, control={"check.bogus": "ignore"})
+    r = lmer(
+        "Reaction ~ Days + (Days | Subject)",
+        data,
+        control={"check.scaleX": "ignore", "calc.derivs": False},
+    )
+    assert r.optinfo.conv.gradient is None
+
+
+def test_start_below_the_bounds_is_moved_onto_them() -> None:
+    from interlace.errors import StartingValuesWarning
+
+    data = datasets.load("Dyestuff")
+    with pytest.warns(StartingValuesWarning):
+        r = lmer("Yield ~ 1 + (1 | Batch)", data, start=[-1.0])
+    assert r.objective == pytest.approx(load("dyestuff")["fit"]["objective"], rel=1e-6)
+
+
+def test_no_optimizer_evaluates_at_the_start() -> None:
+    """lme4's optimizer = NULL: the fit at lme4's own θ reproduces lme4's estimates."""
+    f = load("orthodont")["fit"]
+    r = lmer(
+        "distance ~ age * Sex + (age | Subject)",
+        datasets.load("Orthodont"),
+        start=f["theta"],
+        control={"optimizer": None},
+    )
+    assert r.optinfo.feval == 0 and r.optinfo.return_code == 1000 and not r.converged
+    np.testing.assert_array_equal(r.theta, f["theta"])
+    assert r.objective == pytest.approx(f["objective"], rel=1e-10)
+    np.testing.assert_allclose(r.fe_params.to_numpy(), beta_of(f)[1], rtol=1e-8)
+    np.testing.assert_allclose(r.bse.to_numpy(), as_list(f["se"]), rtol=1e-8)
+    assert "convergence code: 1000 (no optimization)" in str(r.summary())
+
+
+def test_findings_are_issued_as_interlace_warnings() -> None:
+    from interlace.errors import ConvergenceWarning, SingularFitWarning
+
+    with pytest.warns(SingularFitWarning, match="boundary"):
+        r = lmer("Yield ~ 1 + (1 | Batch)", datasets.load("Dyestuff2"))
+    assert r.is_singular
+    with pytest.warns(ConvergenceWarning, match="convergence code 5"):
+        lmer(
+            "Reaction ~ Days + (Days | Subject)",
+            datasets.load("sleepstudy"),
+            control={"optCtrl": {"maxeval": 5}},
+        )

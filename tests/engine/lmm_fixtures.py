@@ -188,3 +188,19 @@ def insteval_design(case: str) -> FixtureDesign:
         "offset": np.zeros(n),
     }
     return design_from_spec(d, bool(load(case)["fit"]["REML"]))
+
+
+def assert_printout_close(ours: list[str], theirs: list[str]) -> None:
+    """Same lines and words; numbers may differ by one unit in R's last printed digit."""
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):
+        ta, tb = a.split(), b.split()
+        assert len(ta) == len(tb), (a, b)
+        for x, y in zip(ta, tb, strict=True):
+            try:
+                xv, yv = float(x), float(y)
+            except ValueError:
+                assert x == y, (a, b)
+                continue
+            last_digit = 10.0 ** -len(y.partition(".")[2])  # one unit in the printed place
+            assert abs(xv - yv) <= max(2e-3 * abs(yv), 1.01 * last_digit), (a, b)

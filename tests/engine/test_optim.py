@@ -116,3 +116,20 @@ def test_evaluation_counts_close_to_lme4(case: str) -> None:
     assert abs(summary.feval - want) <= max(5, 0.25 * want)
     assert summary.fmin == pytest.approx(load(case)["fit"]["objective"], rel=1e-6)
     assert summary.fitlog[0][1] == summary.finitial
+
+
+def test_derivative_checks_are_skipped_as_lme4_1_1_38_does() -> None:
+    d = design("sleepstudy_slope")
+    obj = GaussianObjective(d)
+    full = optimize_theta(obj, obj.start(), obj.lower, nobs=180)
+    assert full.conv.gradient is not None and full.conv.hessian is not None
+    big = optimize_theta(obj, obj.start(), obj.lower, nobs=20_000)
+    assert big.conv.gradient is None and big.fmin == pytest.approx(full.fmin)
+    always = LmerControl(check_conv_nobsmax=np.inf)
+    assert (
+        optimize_theta(obj, obj.start(), obj.lower, always, nobs=20_000).conv.gradient is not None
+    )
+    d2 = design("dyestuff2")  # singular: no derivatives, only the singular message
+    obj2 = GaussianObjective(d2)
+    singular = optimize_theta(obj2, obj2.start(), obj2.lower, nobs=30)
+    assert singular.conv.gradient is None and singular.conv.messages == (SINGULAR_MESSAGE,)

@@ -196,3 +196,60 @@ def test_scatter_kernel_with_a_vector_valued_later_term() -> None:
         np.testing.assert_allclose(
             blocked.predictor.solve()[0], sparse.predictor.solve()[0], rtol=1e-9
         )
+
+
+def test_scatter_kernels_agree_with_a_dense_product() -> None:
+    """NumPy pair kernel and (with numba) the compiled kernel: upper triangle of s − A W A'."""
+    import scipy.sparse as sp
+
+    from interlace.engine.kernels import HAVE_NUMBA
+    from interlace.engine.predictor import _CompiledScatter, _PairScatter
+
+    rng = np.random.default_rng(3)
+    a = sp.random(40, 300, density=0.1, format="csr", random_state=rng)
+    w = rng.random(300)
+    s0 = rng.normal(size=(40, 40))
+    want = s0 - (a.toarray() * w) @ a.toarray().T
+    upper = np.triu_indices(40)
+    kernels = [_PairScatter(a)] + ([_CompiledScatter(a)] if HAVE_NUMBA else [])
+    for kernel in kernels:
+        s = s0.copy()
+        kernel.subtract_from(s, w)
+        np.testing.assert_allclose(s[upper], want[upper], rtol=1e-12, atol=1e-12)
+
+
+def test_auto_uses_the_sparse_path_for_a_nested_factor() -> None:
+    """Classes nested in 1,600 schools: the dense block would be almost all zeros."""
+    from interlace.engine.predictor import BlockedPredictor
+    from interlace.engine.sparse_predictor import SparsePredictor
+
+    rng = np.random.default_rng(11)
+    n_school = 1600
+    cls = np.repeat(np.arange(2 * n_school), 3)
+    school = cls // 2
+    n = cls.size
+    y = rng.normal(size=n_school)[school] + rng.normal(size=2 * n_school)[cls] + rng.normal(size=n)
+    spec = {
+        "y": y,
+        "X": np.ones((n, 1)),
+        "X_names": ["(Intercept)"],
+        "weights": np.ones(n),
+        "offset": np.zeros(n),
+        "terms": [
+            {
+                "group": g,
+                "cnms": ["(Intercept)"],
+                "levels": [str(i) for i in range(int(r.max()) + 1)],
+                "refs": r,
+                "z": np.ones((n, 1)),
+            }
+            for g, r in (("class:school", cls), ("school", school))
+        ],
+    }
+    d = design_from_spec(spec, REML=True)
+    auto = GaussianObjective(d)
+    assert isinstance(auto.predictor, SparsePredictor)
+    blocked = GaussianObjective(d, method="blocked")
+    assert isinstance(blocked.predictor, BlockedPredictor)
+    theta = np.array([0.9, 1.2])
+    assert auto(theta) == pytest.approx(blocked(theta), rel=1e-10)

@@ -1,0 +1,76 @@
+"""Confidence intervals for the parameters of a linear mixed model (lme4's ``confint``).
+
+``method="Wald"``: for each fixed effect ``β̂_j ± z_{1−α/2} se_j`` with the
+normal quantile, as lme4 computes it; the variance parameters (``.sig01``,
+…, ``.sigma``) get no Wald interval and are listed with missing values.
+Profile and parametric-bootstrap intervals are not available yet.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from interlace.errors import InterlaceError
+from interlace.inference.profile import profile_intervals
+
+if TYPE_CHECKING:
+    from interlace.results.lmer_result import LmerResult
+
+
+class ConfintMethodError(InterlaceError, ValueError):
+    """An unknown or unavailable ``confint`` method."""
+
+    code = "confint-method"
+
+
+def percent_label(p: float) -> str:
+    """R's ``format.perc``: ``0.025 → "2.5 %"`` (three significant digits)."""
+    return f"{float(f'{100.0 * p:.3g}'):g} %"
+
+
+def variance_parameter_names(result: LmerResult) -> list[str]:
+    """lme4's old-style names of θ and σ: ``.sig01``, ``.sig02``, …, ``.sigma``."""
+    return [f".sig{i + 1:02d}" for i in range(np.atleast_1d(result.theta).size)] + [".sigma"]
+
+
+def confint(result: LmerResult, method: str = "Wald", level: float = 0.95) -> pd.DataFrame:
+    """Confidence intervals, as ``confint(fit, method = method, level = level)``.
+
+    Parameters
+    ----------
+    result : LmerResult
+    method : {"Wald", "profile"}
+        ``"boot"`` is not available yet.
+    level : float
+        Confidence level, in (0, 1).
+
+    Returns
+    -------
+    DataFrame
+        Rows ``.sig01 … .sigma`` then the fixed effects; columns the lower
+        and upper percentages (``"2.5 %"``, ``"97.5 %"``).
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), not {level!r}")
+    kind = str(method).lower()
+    if kind not in ("wald", "profile"):
+        raise ConfintMethodError(
+            f"confint method {method!r} is not available",
+            remedy="use method='Wald' or 'profile'; bootstrap intervals are not implemented yet",
+        )
+    a = (1.0 - level) / 2.0
+    cols = [percent_label(a), percent_label(1.0 - a)]
+    if kind == "profile":
+        names, bounds = profile_intervals(result, level)
+        return pd.DataFrame(bounds, index=names, columns=cols)
+    z = float(stats.norm.ppf(1.0 - a))
+    est, se = result.fe_params.to_numpy(), result.bse.to_numpy()
+    fixed = pd.DataFrame(
+        np.column_stack([est - z * se, est + z * se]), index=result.fe_params.index, columns=cols
+    )
+    varpar = pd.DataFrame(np.nan, index=variance_parameter_names(result), columns=cols)
+    return pd.concat([varpar, fixed])
