@@ -277,6 +277,8 @@ class Profiler:
     def beta_profile(self, j: int) -> Callable[[float], float]:
         """``v ↦ d̃(v)`` for the ``j``-th fixed effect."""
         d = self.design
+        if not dataclasses.is_dataclass(d) or isinstance(d, type):
+            raise ProfileError("fixed-effect profiles need a dataclass design")
         X = np.asarray(d.X, dtype=float)
         keep = [c for c in range(X.shape[1]) if c != j]
         lower = np.asarray(d.lower, dtype=float)
@@ -286,8 +288,6 @@ class Profiler:
         names = tuple(d.X_names[c] for c in keep)
 
         def profile(v: float) -> float:
-            if not dataclasses.is_dataclass(d):
-                raise ProfileError("fixed-effect profiles need a dataclass design")
             reduced = dataclasses.replace(
                 d, X=X[:, keep], X_names=names, offset=offset0 + X[:, j] * v
             )

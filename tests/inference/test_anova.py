@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import CASES, FIT_DIFFERS, NO_KENWARD_ROGER, fit_case
-from helpers import matrix, names, rel_err
+from inference_cases import CASES, FIT_DIFFERS, NO_KENWARD_ROGER, fit_case
+from inference_helpers import matrix, names, rel_err
 
 from interlace import datasets
 from interlace.api.lmer import lmer

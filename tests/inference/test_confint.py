@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import CASES, FIT_DIFFERS, fit_case
-from helpers import names, vec
+from inference_cases import CASES, FIT_DIFFERS, fit_case
+from inference_helpers import names, vec
 
 from interlace.inference import confint
 from interlace.inference.confint import percent_label
@@ -38,10 +38,10 @@ def test_narrower_level_gives_narrower_interval() -> None:
     assert wide[0] < narrow[0] < narrow[1] < wide[1]
 
 
-def test_boot_not_available_yet() -> None:
+def test_unknown_method_is_refused() -> None:
     fit, _ = fit_case("sleepstudy")
-    with pytest.raises(ValueError, match="not available"):
-        confint(fit, method="boot")
+    with pytest.raises(ValueError, match="unknown confint method"):
+        confint(fit, method="bca")
 
 
 PROFILE_FAST = ["dyestuff", "dyestuff2_singular", "machines", "penicillin"]

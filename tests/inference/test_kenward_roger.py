@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import CASES, NO_KENWARD_ROGER, fit_case
-from helpers import names, rel_err, vec
+from inference_cases import CASES, NO_KENWARD_ROGER, fit_case
+from inference_helpers import names, rel_err, vec
 
 from interlace.inference import coef_table
 from interlace.inference.kenward_roger import KenwardRoger

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import names, rel_err
+from inference_helpers import names, rel_err
 
 from interlace import datasets
 from interlace.api.lmer import lmer
