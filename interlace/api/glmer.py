@@ -23,16 +23,16 @@ updateGlmerDevfun → optimizeGlmer → mkMerMod``):
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from interlace.api.steps import StartType, build_design, column_name
 from interlace.engine.laplace import AGQ_SCALAR_MESSAGE, GlmmDeviance
 from interlace.engine.pirls import TOL_PWRSS, GlmResponse, Pirls
 from interlace.engine.protocol import LmmDesign
@@ -40,26 +40,24 @@ from interlace.errors import (
     ConstantResponseError,
     InterlaceError,
     NumericalError,
-    RankDeficiencyWarning,
     SeparationWarning,
 )
 from interlace.families import Family, get_family
 from interlace.optim.bobyqa import NLOPTWRAP_DEFAULTS, OptimizerResult, bobyqa
 from interlace.optim.boundary import snap_to_boundary
-from interlace.optim.control import ControlError
+from interlace.optim.control import Control, ControlError
 from interlace.optim.convergence import check_convergence, deriv12
-from interlace.optim.summary import ConvergenceCheck, OptSummary
+from interlace.optim.summary import ConvergenceCheck, EvaluationLog
 from interlace.results.glmer_result import GlmerResult
 
 FloatArray = NDArray[np.float64]
-StartType = Sequence[float] | FloatArray | Mapping[str, Any] | None
 
 #: Stage-2 tolerances: tight enough that the optimum is reached well inside the parity bar.
 STAGE2_DEFAULTS: dict[str, float] = {"xtol_rel": 1e-7, "ftol_abs": 0.0, "xtol_abs": 0.0}
 
 
 @dataclass(frozen=True, kw_only=True)
-class GlmerControl:
+class GlmerControl(Control):
     """Settings of ``glmer`` (lme4's ``glmerControl``, Python spelling).
 
     Attributes
@@ -85,23 +83,7 @@ class GlmerControl:
     tolPwrss: float = TOL_PWRSS
     optCtrl: Mapping[str, float] = field(default_factory=dict)
 
-    @classmethod
-    def coerce(cls, control: GlmerControl | Mapping[str, Any] | None) -> GlmerControl:
-        """Accept a ``GlmerControl``, a mapping of its fields (R's dotted names too) or ``None``."""
-        if control is None:
-            return cls()
-        if isinstance(control, GlmerControl):
-            return control
-        names = {f.name for f in fields(cls)}
-        kw = {}
-        for key, value in control.items():
-            name = key.replace(".", "_")
-            if name not in names:
-                raise ControlError(
-                    f"unknown glmer control setting {key!r}", remedy=f"use one of {sorted(names)}"
-                )
-            kw[name] = value
-        return cls(**kw)
+    function: ClassVar[str] = "glmer"
 
 
 def glm_response(
@@ -199,27 +181,17 @@ def fit_glmer(
 ) -> GlmerResult:
     """Fit a prepared design and response: both stages, checks, result."""
     ctrl = GlmerControl.coerce(control)
-    t0 = time.perf_counter()
+    record = EvaluationLog()
     lower = np.asarray(design.lower, dtype=float)
     theta_start, fixef_start = _start(start, lower.size)
     if fixef_start is not None and nAGQ == 0:
         raise ControlError("should not specify both start$fixef and nAGQ==0")
     dev = glmer_deviance(design, response, nAGQ, ctrl)
     theta0 = np.asarray(design.theta, dtype=float) if theta_start is None else theta_start
-    log: list[tuple[tuple[float, ...], float]] = []
-
-    def logged(f: Callable[[FloatArray], float]) -> Callable[[FloatArray], float]:
-        def g(x: FloatArray) -> float:
-            v = f(x)
-            log.append((tuple(float(a) for a in x), v))
-            return v
-
-        return g
-
     # stage 1: θ with the nAGQ = 0 deviance (lme4: minqa's bobyqa, rhobeg = 0.2 max|θ|)
     x0 = np.where(np.all(theta0 == 0), 0.001, theta0)
     rhobeg = min(0.95, 0.2 * float(np.max(np.abs(x0))))
-    stage0 = logged(dev.stage0)
+    stage0 = record.logged(dev.stage0)
     res1 = _minimise(stage0, x0, lower, np.full(x0.size, rhobeg), NLOPTWRAP_DEFAULTS)
     feval, warns = res1.feval, []
     if res1.return_code != 0:
@@ -243,7 +215,7 @@ def fit_glmer(
         step = 0.2 * np.concatenate([np.full(lower.size, 0.1), np.minimum(se1, 10.0)])
         fun = dev
         settings = {**NLOPTWRAP_DEFAULTS, **STAGE2_DEFAULTS, **ctrl.optCtrl}
-        res = _minimise(logged(dev), pars0, full_lower, step, settings)
+        res = _minimise(record.logged(dev), pars0, full_lower, step, settings)
         feval += res.feval
         if res.return_code != 0:
             warns.append(f"convergence code {res.return_code} from bobyqa: {res.message}")
@@ -267,20 +239,17 @@ def fit_glmer(
         else ConvergenceCheck()
     )
     fval = fun(pars)
-    optinfo = OptSummary(
+    optinfo = record.summary(
         optimizer="bobyqa",
         initial=x0,
-        finitial=log[0][1] if log else math.nan,
         final=pars,
         fmin=fval,
         feval=feval,
-        time=time.perf_counter() - t0,
         return_code=res.return_code,
         message=res.message,
         control=settings,
         warnings=tuple(warns),
         conv=conv,
-        fitlog=tuple(log),
     )
     result = GlmerResult.assemble(
         design,
@@ -390,17 +359,14 @@ def glmer(
         )
     if not 0 <= nAGQ <= 100:
         raise InterlaceError(f"nAGQ must be between 0 and 100, not {nAGQ}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        design = glformula(
+    design, rank_msgs = build_design(
+        lambda: glformula(
             formula, data, weights=weights, offset=offset, contrasts=contrasts, na_action=na_action
         )
-    for record in caught:
-        warnings.warn(record.message, stacklevel=2)
+    )
     if nAGQ > 1 and (len(design.terms) != 1 or len(design.terms[0].names) != 1):
         raise InterlaceError(AGQ_SCALAR_MESSAGE, remedy="use nAGQ = 1 (Laplace)")
     response = glm_response(design, fam, list(design.row_labels))
-    rank_msgs = [str(r.message) for r in caught if issubclass(r.category, RankDeficiencyWarning)]
     return fit_glmer(
         design,
         response,
@@ -408,7 +374,7 @@ def glmer(
         control=control,
         start=start,
         formula=formula,
-        weights_name=weights if isinstance(weights, str) else None,
-        offset_name=offset if isinstance(offset, str) else None,
+        weights_name=column_name(weights),
+        offset_name=column_name(offset),
         fit_messages=rank_msgs,
     )

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from interlace.api.steps import StartType, build_design, column_name
 from interlace.design.checks import CheckControl
 from interlace.engine.gaussian import GaussianObjective
 from interlace.engine.protocol import LmmDesign
 from interlace.errors import (
     ConvergenceWarning,
     HessianWarning,
-    RankDeficiencyWarning,
     SingularFitWarning,
     StartingValuesWarning,
 )
@@ -32,7 +32,6 @@ from interlace.optim.summary import OptSummary
 from interlace.results.lmer_result import LmerResult, assemble_lmer
 
 FloatArray = NDArray[np.float64]
-StartType = Sequence[float] | FloatArray | Mapping[str, Any] | None
 
 
 def split_control(
@@ -189,9 +188,8 @@ def lmer(
     from interlace.design.lformula import lformula
 
     ctrl, checks = split_control(control)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        design = lformula(
+    design, rank_msgs = build_design(
+        lambda: lformula(
             formula,
             data,
             REML=REML,
@@ -201,16 +199,14 @@ def lmer(
             na_action=na_action,
             control=checks,
         )
-    for record in caught:  # pass them on, and keep the rank messages for summary()
-        warnings.warn(record.message, stacklevel=2)
-    rank_msgs = [str(r.message) for r in caught if issubclass(r.category, RankDeficiencyWarning)]
+    )
     return fit_lmer(
         design,
         REML=REML,
         control=ctrl,
         start=start,
         formula=formula,
-        weights_name=weights if isinstance(weights, str) else None,
-        offset_name=offset if isinstance(offset, str) else None,
+        weights_name=column_name(weights),
+        offset_name=column_name(offset),
         fit_messages=rank_msgs,
     )

@@ -18,10 +18,11 @@ with ``Lambda(theta)`` filled as ``Lambdat.data = theta[Lind]``.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, overload
+from typing import Any, ParamSpec, overload
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,7 @@ from interlace.formula import formula_ir
 from interlace.ir.terms import LME4, FormulaIR
 
 FloatArray = NDArray[np.float64]
+P = ParamSpec("P")
 
 
 @overload
@@ -236,38 +238,19 @@ def _response(column: Column | None, label: str, *, glmm: bool) -> FloatArray:
     )
 
 
-def _design(
-    formula: str,
-    data: pd.DataFrame,
-    *,
-    glmm: bool,
-    REML: bool,
-    weights: str | Any | None,
-    offset: str | Any | None,
-    contrasts: Any,
-    na_action: NaAction,
-    control: CheckControl | Mapping[str, str] | None,
-) -> LmerDesign:
-    """The shared pipeline of ``lFormula`` (``glmm=False``) and ``glFormula`` (``glmm=True``).
+def _keeping_warnings(build: Callable[P, LmerDesign]) -> Callable[P, LmerDesign]:
+    """``build``, its warnings passed on to the caller and also kept on the design."""
 
-    Warnings raised on the way are passed on to the caller and also kept on the design.
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        design = _pipeline(
-            formula,
-            data,
-            glmm=glmm,
-            REML=REML,
-            weights=weights,
-            offset=offset,
-            contrasts=contrasts,
-            na_action=na_action,
-            control=control,
-        )
-    for record in caught:
-        warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
-    return replace(design, warnings=tuple(_as_warning(r) for r in caught))
+    @functools.wraps(build)
+    def recorded(*args: P.args, **kwargs: P.kwargs) -> LmerDesign:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            design = build(*args, **kwargs)
+        for record in caught:
+            warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+        return replace(design, warnings=tuple(_as_warning(r) for r in caught))
+
+    return recorded
 
 
 def _as_warning(record: warnings.WarningMessage) -> Warning:
@@ -276,19 +259,23 @@ def _as_warning(record: warnings.WarningMessage) -> Warning:
     return message if isinstance(message, Warning) else record.category(str(message))
 
 
-def _pipeline(
+@_keeping_warnings
+def _design(
     formula: str,
     data: pd.DataFrame,
-    *,
-    glmm: bool,
-    REML: bool,
     weights: str | Any | None,
     offset: str | Any | None,
     contrasts: Any,
     na_action: NaAction,
     control: CheckControl | Mapping[str, str] | None,
+    *,
+    glmm: bool,
+    REML: bool,
 ) -> LmerDesign:
-    """Parse, build the frame, the random and the fixed design, and run the checks."""
+    """The pipeline of ``lFormula`` (``glmm=False``) and ``glFormula`` (``glmm=True``).
+
+    Parse, build the frame, the random and the fixed design, and run the checks.
+    """
     checks = control if isinstance(control, CheckControl) else CheckControl.from_mapping(control)
     ir = formula_ir(formula, dialect=LME4, columns=list(data.columns))
     if ir.response is None:
@@ -369,15 +356,7 @@ def lformula(
         A check control set to raise failed.
     """
     return _design(
-        formula,
-        data,
-        glmm=False,
-        REML=REML,
-        weights=weights,
-        offset=offset,
-        contrasts=contrasts,
-        na_action=na_action,
-        control=control,
+        formula, data, weights, offset, contrasts, na_action, control, glmm=False, REML=REML
     )
 
 
@@ -406,13 +385,5 @@ def glformula(
         As for :func:`lformula`.
     """
     return _design(
-        formula,
-        data,
-        glmm=True,
-        REML=False,
-        weights=weights,
-        offset=offset,
-        contrasts=contrasts,
-        na_action=na_action,
-        control=control,
+        formula, data, weights, offset, contrasts, na_action, control, glmm=True, REML=False
     )

@@ -1,10 +1,10 @@
-"""Optimisation settings named after lme4's ``lmerControl``."""
+"""Settings of the fitting functions, named after lme4's ``lmerControl`` and ``glmerControl``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar, Self, cast
 
 from interlace.errors import InterlaceError
 
@@ -16,7 +16,41 @@ class ControlError(InterlaceError, ValueError):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LmerControl:
+class Control:
+    """Settings of a fitting function, given as this class or as a mapping of R's names.
+
+    Subclasses are the settings of one function (``lmerControl``, ``glmerControl``).
+    """
+
+    #: The fitting function, as named in error messages.
+    function: ClassVar[str]
+
+    @classmethod
+    def coerce(cls, control: Self | Mapping[str, Any] | None) -> Self:
+        """Accept an instance, a mapping of its fields (R's dotted names too) or ``None``."""
+        if control is None:
+            return cls()
+        if isinstance(control, cls):
+            return control
+        names = {f.name for f in fields(cls)}
+        kw = {}
+        for key, value in cast("Mapping[str, Any]", control).items():
+            name = key.replace(".", "_")
+            if name not in names:
+                raise ControlError(
+                    f"unknown {cls.function} control setting {key!r}",
+                    remedy=f"use one of {sorted(names)}",
+                )
+            kw[name] = value
+        return cls(**kw)._validated()
+
+    def _validated(self) -> Self:
+        """The settings read from a mapping, once checked (subclasses add checks)."""
+        return self
+
+
+@dataclass(frozen=True, kw_only=True)
+class LmerControl(Control):
     """Settings of ``lmer`` (lme4's ``lmerControl``, with Python spelling).
 
     Attributes
@@ -59,25 +93,12 @@ class LmerControl:
     check_conv_nparmax: float = 10
     optCtrl: Mapping[str, float] = field(default_factory=dict)
 
-    @classmethod
-    def coerce(cls, control: LmerControl | Mapping[str, Any] | None) -> LmerControl:
-        """Accept an ``LmerControl``, a mapping of its fields (R's dotted names too) or ``None``."""
-        if control is None:
-            return cls()
-        if isinstance(control, LmerControl):
-            return control
-        names = {f.name for f in fields(cls)}
-        kw = {}
-        for key, value in control.items():
-            name = key.replace(".", "_")
-            if name not in names:
-                raise ControlError(
-                    f"unknown lmer control setting {key!r}", remedy=f"use one of {sorted(names)}"
-                )
-            kw[name] = value
-        out = cls(**kw)
-        if out.optimizer not in ("nloptwrap", "bobyqa", None):
+    function: ClassVar[str] = "lmer"
+
+    def _validated(self) -> LmerControl:
+        """The settings, once the optimiser is known to be available."""
+        if self.optimizer not in ("nloptwrap", "bobyqa", None):
             raise ControlError(
-                f"optimizer {out.optimizer!r} is not available", remedy="use optimizer='nloptwrap'"
+                f"optimizer {self.optimizer!r} is not available", remedy="use optimizer='nloptwrap'"
             )
-        return out
+        return self

@@ -9,7 +9,6 @@ checks; a final evaluation so the objective's state matches the reported θ.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
@@ -20,7 +19,7 @@ from interlace.optim.bobyqa import NLOPTWRAP_DEFAULTS, bobyqa
 from interlace.optim.boundary import descends_from_edge, is_singular, snap_to_boundary
 from interlace.optim.control import LmerControl
 from interlace.optim.convergence import check_convergence, deriv12
-from interlace.optim.summary import OptSummary
+from interlace.optim.summary import EvaluationLog, OptSummary
 
 FloatArray = NDArray[np.float64]
 
@@ -42,15 +41,8 @@ def optimize_theta(
     ``fun`` is left evaluated at ``OptSummary.final``.
     """
     control = control or LmerControl()
-    t0 = time.perf_counter()
-    log: list[tuple[tuple[float, ...], float]] = []
-
-    def logged(theta: FloatArray) -> float:
-        key = tuple(float(v) for v in theta)
-        f = fun(np.asarray(theta, dtype=float))
-        log.append((key, f))
-        return f
-
+    record = EvaluationLog()
+    logged = record.logged(fun)
     x0 = np.asarray(start, dtype=float)
     lower = np.asarray(lower, dtype=float)
     opt_ctrl = {**NLOPTWRAP_DEFAULTS, **control.optCtrl}
@@ -63,13 +55,12 @@ def optimize_theta(
             final=x0,
             fmin=fmin,
             feval=0,
-            time=time.perf_counter() - t0,
+            time=time.perf_counter() - record.t0,
             return_code=NO_OPTIMIZATION,
             message="no optimization",
             conv=check_convergence(x0, lower, None, None, singular_tol=control.check_conv_singular),
         )
     res = bobyqa(logged, x0, lower, control=opt_ctrl)
-    finitial = log[0][1] if log else math.nan
     feval = res.feval
     warnings: list[str] = []
     if control.restart_edge and descends_from_edge(fun, res.par, lower):
@@ -97,18 +88,15 @@ def optimize_theta(
         hess_tol=control.check_conv_hess,
     )
     fmin = fun(theta)
-    return OptSummary(
+    return record.summary(
         optimizer=control.optimizer,
         initial=x0,
-        finitial=finitial,
         final=theta,
         fmin=fmin,
         feval=feval,
-        time=time.perf_counter() - t0,
         return_code=res.return_code,
         message=res.message,
         control=opt_ctrl,
         warnings=tuple(warnings),
         conv=conv,
-        fitlog=tuple(log),
     )

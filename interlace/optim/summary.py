@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,3 +82,57 @@ class OptSummary:
     warnings: tuple[str, ...] = ()
     conv: ConvergenceCheck = field(default_factory=ConvergenceCheck)
     fitlog: tuple[tuple[tuple[float, ...], float], ...] = ()
+
+
+class EvaluationLog:
+    """Records every evaluation of an objective and the time since it was created.
+
+    Wrap the objective with :meth:`logged`, hand the wrapped function to the
+    optimiser, and build the :class:`OptSummary` with :meth:`summary`: the
+    first value logged is ``finitial`` and the log is ``fitlog``.
+    """
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.log: list[tuple[tuple[float, ...], float]] = []
+
+    def logged(self, fun: Callable[[FloatArray], float]) -> Callable[[FloatArray], float]:
+        """``fun``, recording each (parameters, value) pair it returns."""
+
+        def recorded(x: FloatArray) -> float:
+            value = fun(np.asarray(x, dtype=float))
+            self.log.append((tuple(float(v) for v in x), value))
+            return value
+
+        return recorded
+
+    def summary(
+        self,
+        *,
+        optimizer: str,
+        initial: FloatArray,
+        final: FloatArray,
+        fmin: float,
+        feval: int,
+        return_code: int,
+        message: str,
+        control: dict[str, float],
+        warnings: tuple[str, ...],
+        conv: ConvergenceCheck,
+    ) -> OptSummary:
+        """The record of the optimisation, timed up to now."""
+        return OptSummary(
+            optimizer=optimizer,
+            initial=initial,
+            finitial=self.log[0][1] if self.log else math.nan,
+            final=final,
+            fmin=fmin,
+            feval=feval,
+            time=time.perf_counter() - self.t0,
+            return_code=return_code,
+            message=message,
+            control=control,
+            warnings=warnings,
+            conv=conv,
+            fitlog=tuple(self.log),
+        )

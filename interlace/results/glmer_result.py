@@ -173,9 +173,9 @@ class GlmerResult(LmerResult):
         return self.response.family.link.name
 
     @property
-    def df_model(self) -> int:
-        """``attr(logLik(fit), "df")``: β, θ and a dispersion when the family has one."""
-        return int(self.beta.size + self.theta.size + int(self.response.family.has_scale))
+    def has_scale(self) -> bool:
+        """Whether the family has a dispersion (lme4's ``useSc``)."""
+        return self.response.family.has_scale
 
     @property
     def deviance(self) -> float:
@@ -186,22 +186,6 @@ class GlmerResult(LmerResult):
     def REMLcrit(self) -> float | None:
         """GLMMs have no REML criterion."""
         return None
-
-    # ---------------------------------------------------------- random effects
-    def varcorr(self) -> pd.DataFrame:
-        """``as.data.frame(VarCorr(fit))`` (a residual row only for families with a dispersion)."""
-        frame = super().varcorr()
-        if self.response.family.has_scale:
-            return frame
-        return frame.iloc[:-1].reset_index(drop=True)
-
-    @cached_property
-    def variance_components(self) -> dict[str, float | pd.DataFrame]:
-        """Grouping factor → variance or covariance; ``"Residual"`` only with a dispersion."""
-        out = dict(super().variance_components)
-        if not self.response.family.has_scale:
-            out.pop("Residual")
-        return out
 
     # ---------------------------------------------------------- fitted values
     @property

@@ -120,9 +120,14 @@ class LmerResult:
         return int(self.design.X.shape[0])
 
     @property
+    def has_scale(self) -> bool:
+        """Whether the model has a residual scale σ (lme4's ``useSc``): always for an LMM."""
+        return True
+
+    @property
     def df_model(self) -> int:
-        """Number of estimated parameters (``attr(logLik(fit), "df")``)."""
-        return int(self.design.X.shape[1] + self.theta.size + 1)
+        """Number of estimated parameters (``attr(logLik(fit), "df")``): β, θ and σ if any."""
+        return int(self.design.X.shape[1] + self.theta.size + int(self.has_scale))
 
     @property
     def llf(self) -> float:
@@ -158,12 +163,19 @@ class LmerResult:
 
     # ---------------------------------------------------------- random effects
     def varcorr(self) -> pd.DataFrame:
-        """``as.data.frame(VarCorr(fit))``: ``grp, var1, var2, vcov, sdcor``."""
-        return varcorr_frame(self.design.terms, self.lambdas, self.sigma)
+        """``as.data.frame(VarCorr(fit))``: ``grp, var1, var2, vcov, sdcor``.
+
+        The residual row is last, and only there when the model has a scale.
+        """
+        frame = varcorr_frame(self.design.terms, self.lambdas, self.sigma)
+        return frame if self.has_scale else frame.iloc[:-1].reset_index(drop=True)
 
     @cached_property
     def variance_components(self) -> dict[str, float | pd.DataFrame]:
-        """Grouping factor → variance (scalar term) or covariance matrix; ``"Residual"`` → σ²."""
+        """Grouping factor → variance (scalar term) or covariance matrix; ``"Residual"`` → σ².
+
+        ``"Residual"`` is there only when the model has a scale.
+        """
         out: dict[str, float | pd.DataFrame] = {}
         labels = unique_group_names([t.group for t in self.design.terms])
         for label, term, lam in zip(labels, self.design.terms, self.lambdas, strict=True):
@@ -174,7 +186,8 @@ class LmerResult:
                 if len(names) == 1
                 else pd.DataFrame(cov, index=names, columns=names)
             )
-        out["Residual"] = self.scale
+        if self.has_scale:
+            out["Residual"] = self.scale
         return out
 
     def ranef(self, condVar: bool = False) -> dict[str, pd.DataFrame]:
@@ -240,6 +253,13 @@ class LmerResult:
         return pd.Series(
             np.asarray(self.design.y, dtype=float) - self._linear_predictor, name="resid"
         )
+
+    @property
+    def resid_pearson(self) -> pd.Series:
+        """Pearson residuals ``(y − fitted) sqrt(w)`` (``residuals(fit, "pearson")``)."""
+        w = self.design.weights
+        r = self.resid.to_numpy() * (1.0 if w is None else np.sqrt(w))
+        return pd.Series(r, name="resid_pearson")
 
     # ------------------------------------------------------------- diagnostics
     @property

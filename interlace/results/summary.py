@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from interlace.results.rformat import (
     abbreviate,
@@ -44,10 +45,17 @@ class LmerSummary:
     def __init__(self, result: LmerResult) -> None:
         self.result = result
 
+    @property
+    def _stat_name(self) -> str:
+        """The column of the Wald statistics."""
+        return "t value"
+
     @cached_property
     def coefficients(self) -> pd.DataFrame:
         r = self.result
-        return pd.DataFrame({"Estimate": r.fe_params, "Std. Error": r.bse, "t value": r.tvalues})
+        return pd.DataFrame(
+            {"Estimate": r.fe_params, "Std. Error": r.bse, self._stat_name: r.tvalues}
+        )
 
     @cached_property
     def varcor(self) -> pd.DataFrame:
@@ -56,9 +64,7 @@ class LmerSummary:
     @cached_property
     def residuals(self) -> pd.Series:
         r = self.result
-        w = r.design.weights
-        pearson = r.resid.to_numpy() * (1.0 if w is None else np.sqrt(w)) / r.sigma
-        q = np.quantile(pearson, [0.0, 0.25, 0.5, 0.75, 1.0])
+        q = np.quantile(r.resid_pearson.to_numpy() / r.sigma, [0.0, 0.25, 0.5, 0.75, 1.0])
         return pd.Series(q, index=["Min", "1Q", "Median", "3Q", "Max"])
 
     # ----------------------------------------------------------------- blocks
@@ -112,10 +118,11 @@ class LmerSummary:
                 names.append(name)
                 sds.append(sd[i])
                 corrs.append([cells[i * k + j] if j < i else "" for j in range(maxk - 1)])
-        groups.append("Residual")
-        names.append("")
-        sds.append(r.sigma)
-        corrs.append([""] * (maxk - 1))
+        if r.has_scale:
+            groups.append("Residual")
+            names.append("")
+            sds.append(r.sigma)
+            corrs.append([""] * (maxk - 1))
         var_text = format_fixed([s**2 for s in sds], DIGITS)
         sd_text = format_fixed(sds, DIGITS)
         header = ["Groups", "Name", "Variance", "Std.Dev."]
@@ -139,27 +146,43 @@ class LmerSummary:
         cf = self.coefficients
         if cf.empty:  # lme4 prints no fixed-effects block
             return []
+        cells = self._coefficient_cells()
+        table = print_matrix(list(cf.index), list(cf.columns), cells, right=True)
+        return ["", "Fixed effects:", *table, *self._correlation(self.result.unscaled_vcov)]
+
+    def _coefficient_cells(self) -> list[list[str]]:
+        """Estimate, standard error and statistic per coefficient, rounded as lme4 prints them."""
+        cf = self.coefficients
         est_se = cf[["Estimate", "Std. Error"]].to_numpy()
         finite = np.abs(est_se[np.isfinite(est_se) & (est_se != 0)])
         digmin = 1 + np.floor(np.log10([finite.min(), finite.max()])) if finite.size else [1]
         dec = int(max(1, *(DIGITS - d for d in digmin)))
         cs = format_fixed([round(v, dec) for v in est_se.ravel()], DIGITS)
-        tv = format_fixed([round(v, max(1, min(5, DIGITS - 1))) for v in cf["t value"]], DIGITS)
-        cells = [[cs[2 * i], cs[2 * i + 1], tv[i]] for i in range(len(cf))]
-        lines = ["", "Fixed effects:"]
-        lines += print_matrix(list(cf.index), list(cf.columns), cells, right=True)
-        p = len(cf)
-        if 1 < p <= COR_MAX:  # lme4 only sends a message (not printed) for larger p
-            vc = self.result.unscaled_vcov
-            sd = np.sqrt(np.diag(vc))
-            cor = vc / np.outer(sd, sd)
-            text = format_fixed([round(v, 3) for v in cor.ravel()], digits=7, nsmall=3)
-            rn = [abbreviate(n, 11) for n in cf.index]
-            cn = [abbreviate(n, 6) for n in cf.index]
-            body = [[text[i * p + j] if j < i else "" for j in range(p - 1)] for i in range(1, p)]
-            lines += ["", "Correlation of Fixed Effects:"]
-            lines += print_matrix(rn[1:], cn[:-1], body, right=False)
-        return lines
+        stat = cf[self._stat_name]
+        tv = format_fixed([round(v, max(1, min(5, DIGITS - 1))) for v in stat], DIGITS)
+        return [[cs[2 * i], cs[2 * i + 1], tv[i]] for i in range(len(cf))]
+
+    def _correlation(self, vcov: NDArray[np.float64]) -> list[str]:
+        """The correlation block of the fixed effects from their covariance ``vcov`` (any scale).
+
+        lme4 omits it for one coefficient, and above ``COR_MAX`` it only
+        sends a message (not printed).
+        """
+        names = list(self.coefficients.index)
+        p = len(names)
+        if not 1 < p <= COR_MAX:
+            return []
+        sd = np.sqrt(np.diag(vcov))
+        cor = vcov / np.outer(sd, sd)
+        text = format_fixed([round(v, 3) for v in cor.ravel()], digits=7, nsmall=3)
+        rn = [abbreviate(n, 11) for n in names]
+        cn = [abbreviate(n, 6) for n in names]
+        body = [[text[i * p + j] if j < i else "" for j in range(p - 1)] for i in range(1, p)]
+        return [
+            "",
+            "Correlation of Fixed Effects:",
+            *print_matrix(rn[1:], cn[:-1], body, right=False),
+        ]
 
     def _messages(self) -> list[str]:
         fit = list(self.result.fit_messages)
