@@ -39,7 +39,7 @@ from interlace.design.checks import (
 )
 from interlace.design.evaluate import Column, FactorColumn, NumericColumn
 from interlace.design.fixed import fixed_design
-from interlace.design.frame import DropSummary, NaAction, build_model_frame
+from interlace.design.frame import DropSummary, ModelFrame, NaAction, build_model_frame
 from interlace.design.random import RandomEffects, ReTerm, random_effects
 from interlace.errors import ResponseTypeError
 from interlace.formula import formula_ir
@@ -102,6 +102,7 @@ class LmerDesign:
     ``REML``            ``lf$REML``
     ``messages``        ``lf$wmsgs``                           checks that warned or logged
     ``warnings``        (R's warnings during ``lFormula``)     every warning issued, in order
+    ``frame``           ``lf$fr``                              the :class:`ModelFrame`
     ==================  =====================================  ==============================
     """
 
@@ -120,6 +121,7 @@ class LmerDesign:
     REML: bool
     messages: tuple[str, ...] = ()
     warnings: tuple[Warning, ...] = ()
+    frame: ModelFrame | None = None
 
     @property
     def Zt(self) -> sp.csc_matrix:
@@ -307,6 +309,7 @@ def _design(
         offset=_frozen(frame.offset),
         REML=REML,
         messages=tuple(messages),
+        frame=frame,
     )
 
 

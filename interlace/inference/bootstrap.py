@@ -83,6 +83,15 @@ def simulate_response(result: LmerResult, rng: np.random.Generator) -> FloatArra
     return np.asarray(y + eps, dtype=float)
 
 
+def variance_parameter_names(result: LmerResult) -> list[str]:
+    """lme4's old-style names of θ and σ: ``.sig01``, ``.sig02``, …, ``.sigma``.
+
+    ``.sigma`` is listed only for models with a scale parameter (lme4's ``useSc``).
+    """
+    sig = [f".sig{i + 1:02d}" for i in range(np.atleast_1d(result.theta).size)]
+    return [*sig, ".sigma"] if result.has_scale else sig
+
+
 def varpar_and_fixef(result: LmerResult) -> pd.Series:
     """``.sig01 … .sigma`` (standard deviations and correlations) and the fixed effects.
 
@@ -90,7 +99,7 @@ def varpar_and_fixef(result: LmerResult) -> pd.Series:
     """
     vmap = VarCorrMap(result.design)
     sdcor = vmap.to_sdcor(np.atleast_1d(result.theta), result.sigma)
-    names = [f".sig{i + 1:02d}" for i in range(vmap.n_theta)] + [".sigma"]
+    names = variance_parameter_names(result)
     return pd.concat([pd.Series(sdcor, index=names), result.fe_params.rename(None)])
 
 

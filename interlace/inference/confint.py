@@ -17,7 +17,11 @@ import pandas as pd
 from scipy import stats
 
 from interlace.errors import InterlaceError
-from interlace.inference.bootstrap import bootstrap, percentile_intervals
+from interlace.inference.bootstrap import (
+    bootstrap,
+    percentile_intervals,
+    variance_parameter_names,
+)
 from interlace.inference.profile import profile_intervals
 
 if TYPE_CHECKING:
@@ -33,11 +37,6 @@ class ConfintMethodError(InterlaceError, ValueError):
 def percent_label(p: float) -> str:
     """R's ``format.perc``: ``0.025 → "2.5 %"`` (three significant digits)."""
     return f"{float(f'{100.0 * p:.3g}'):g} %"
-
-
-def variance_parameter_names(result: LmerResult) -> list[str]:
-    """lme4's old-style names of θ and σ: ``.sig01``, ``.sig02``, …, ``.sigma``."""
-    return [f".sig{i + 1:02d}" for i in range(np.atleast_1d(result.theta).size)] + [".sigma"]
 
 
 def confint(

@@ -33,6 +33,7 @@ from scipy import stats
 from interlace.engine.laplace import GlmmDeviance
 from interlace.engine.pirls import GlmResponse
 from interlace.engine.protocol import LmmDesign
+from interlace.errors import InterlaceError
 from interlace.optim.boundary import rectify
 from interlace.optim.summary import OptSummary
 from interlace.results.lmer_result import LmerResult
@@ -211,3 +212,55 @@ class GlmerResult(LmerResult):
         from interlace.results.glmer_summary import GlmerSummary
 
         return GlmerSummary(self)
+
+    def coef_table(self, ddf: str = "none") -> pd.DataFrame:
+        """lme4's coefficient table for a GLMM: Wald z tests (t for families with a scale).
+
+        Denominator degrees of freedom (lmerTest, pbkrtest) exist for linear
+        mixed models only, so ``ddf`` must be ``"none"``.
+        """
+        if ddf.lower() not in ("none", "lme4"):
+            raise InterlaceError(
+                f"ddf={ddf!r} is not defined for a GLMM: Satterthwaite and Kenward-Roger "
+                "degrees of freedom (lmerTest, pbkrtest) apply to linear mixed models only",
+                remedy="use coef_table() for lme4's Wald z tests",
+            )
+        return self.summary().coefficients
+
+    def anova(
+        self,
+        *others: LmerResult,
+        type: int | str = 3,
+        ddf: str = "satterthwaite",
+        refit: bool = True,
+    ) -> pd.DataFrame:
+        """Likelihood-ratio tests against other fits, as lme4's ``anova(m1, m2, ...)``.
+
+        lmerTest's F tables do not exist for GLMMs, so at least one other fit is needed.
+        """
+        if not others:
+            raise InterlaceError(
+                "F tests of fixed-effect terms (lmerTest's anova) are not defined for a GLMM",
+                remedy="compare nested fits with anova(other_fit), a likelihood-ratio test",
+            )
+        return super().anova(*others, refit=refit)
+
+    def confint(
+        self,
+        method: str = "Wald",
+        level: float = 0.95,
+        *,
+        nsim: int = 500,
+        seed: int | None = None,
+        n_jobs: int = 1,
+    ) -> pd.DataFrame:
+        """Wald intervals for the fixed effects (variance parameters listed with NaN), as lme4.
+
+        Profile and bootstrap intervals for GLMMs are not implemented yet.
+        """
+        if method != "Wald":
+            raise InterlaceError(
+                f"confint(method={method!r}) is not available for GLMMs yet",
+                remedy="use method='Wald'",
+            )
+        return super().confint(method, level)

@@ -278,6 +278,69 @@ class LmerResult:
 
         return LmerSummary(self)
 
+    def coef_table(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Fixed-effect table with denominator df, as ``summary()`` of lmerTest / pbkrtest.
+
+        Parameters
+        ----------
+        ddf : {"satterthwaite", "kenward-roger", "none"}
+            ``"none"`` gives lme4's three columns.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``Estimate, Std. Error, df, t value, Pr(>|t|)``.
+        """
+        from interlace.inference import coef_table
+
+        return coef_table(self, ddf=ddf)
+
+    @cached_property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the t statistics with Satterthwaite df (lmerTest's default)."""
+        return self.coef_table("satterthwaite")["Pr(>|t|)"].rename("pvalues")
+
+    def anova(
+        self,
+        *others: LmerResult,
+        type: int | str = 3,
+        ddf: str = "satterthwaite",
+        refit: bool = True,
+    ) -> pd.DataFrame:
+        """F tests of the fixed-effect terms, or likelihood-ratio tests against other fits.
+
+        With no other fits: lmerTest's ``anova(fit, type, ddf)`` table (columns
+        ``Sum Sq, Mean Sq, NumDF, DenDF, F value, Pr(>F)``).  With others:
+        lme4's ``anova(m1, m2, ...)``, refitting REML fits by ML when ``refit``.
+        """
+        from interlace.inference import anova_table, lrt
+
+        if others:
+            return lrt(self, *others, refit=refit)
+        return anova_table(self, type=type, ddf=ddf)
+
+    def confint(
+        self,
+        method: str = "Wald",
+        level: float = 0.95,
+        *,
+        nsim: int = 500,
+        seed: int | None = None,
+        n_jobs: int = 1,
+    ) -> pd.DataFrame:
+        """Confidence intervals as lme4's ``confint(fit, method = ...)``.
+
+        Parameters
+        ----------
+        method : {"Wald", "profile", "boot"}
+        level : float
+        nsim, seed, n_jobs
+            Parametric bootstrap settings (``method="boot"``).
+        """
+        from interlace.inference import confint
+
+        return confint(self, method=method, level=level, nsim=nsim, seed=seed, n_jobs=n_jobs)
+
 
 def assemble_lmer(
     design: LmmDesign,
