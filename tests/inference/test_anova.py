@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from inference_cases import CASES, FIT_DIFFERS, NO_KENWARD_ROGER, fit_case
 from inference_helpers import matrix, names, rel_err
@@ -82,12 +84,17 @@ def test_type1_needs_no_data() -> None:
     assert list(table.index) == ["age", "Sex", "age:Sex"]
 
 
+def test_type3_uses_the_designs_model_frame() -> None:
+    fit, data = fit_case("cake")
+    assert fit.design.frame is not None
+    pd.testing.assert_frame_equal(anova_table(fit, type=3), anova_table(fit, type=3, data=data))
+
+
 def test_type3_without_frame_or_data_says_what_to_do() -> None:
     fit, _ = fit_case("cake")
-    if getattr(fit.design, "frame", None) is not None:
-        pytest.skip("the design keeps its model frame")
+    frameless = replace(fit, design=replace(fit.design, frame=None))
     with pytest.raises(InterlaceError, match="data="):
-        anova_table(fit, type=3)
+        anova_table(frameless, type=3)
 
 
 def test_single_row_contest_is_squared_t() -> None:
