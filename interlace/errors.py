@@ -51,7 +51,44 @@ class InterlaceError(Exception):
         return str(self.args[0]) if self.args else ""
 
 
-class FormulaSyntaxError(InterlaceError, ValueError):
+_LINE_BREAKS = {ord("\n"): " ", ord("\r"): " ", ord("\t"): " "}
+
+
+def located_message(message: str, formula: str, position: int) -> str:
+    """``message`` with the column, the formula and a caret under ``formula[position]``.
+
+    Line breaks and tabs in ``formula`` are shown as spaces so that the caret stays aligned.
+    """
+    shown = formula.translate(_LINE_BREAKS)
+    return f"{message} (column {position + 1})\n  {shown}\n  {' ' * position}^"
+
+
+class _LocatedError(InterlaceError):
+    """An error at a place in formula text: ``formula`` and 0-based ``position`` (or ``None``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        formula: str | None = None,
+        position: int | None = None,
+        column: str | None = None,
+        term: str | None = None,
+        remedy: str | None = None,
+    ) -> None:
+        self.formula = formula
+        self.position = position
+        if formula is not None and position is not None:
+            message = located_message(message, formula, position)
+        super().__init__(message, column=column, term=term, remedy=remedy)
+
+    @property
+    def column_number(self) -> int | None:
+        """1-based column of the problem, as editors count (``None`` if not located)."""
+        return None if self.position is None else self.position + 1
+
+
+class FormulaSyntaxError(_LocatedError, ValueError):
     """Formula text that cannot be parsed; the message shows a caret under the problem.
 
     Attributes
@@ -64,20 +101,16 @@ class FormulaSyntaxError(InterlaceError, ValueError):
 
     code = "formula-syntax"
 
-    def __init__(self, message: str, formula: str, position: int, **kw: object) -> None:
-        self.formula = formula
-        self.position = position
-        caret = f"\n  {formula}\n  {' ' * position}^"
-        super().__init__(f"{message} (column {position + 1}){caret}", **kw)  # type: ignore[arg-type]
-
-    @property
-    def column_number(self) -> int:
-        """1-based column of the problem, as editors count."""
-        return self.position + 1
+    def __init__(self, message: str, formula: str, position: int) -> None:
+        super().__init__(message, formula=formula, position=position)
 
 
-class FormulaError(InterlaceError, ValueError):
-    """A well-formed formula that does not describe a valid model."""
+class FormulaError(_LocatedError, ValueError):
+    """A well-formed formula that does not describe a valid model.
+
+    When the problem has a place in the formula text, ``formula`` and ``position``
+    are set and the message shows a caret under it.
+    """
 
     code = "formula"
 

@@ -38,7 +38,7 @@ from interlace.formula.functions import (
     UNSUPPORTED_COVARIANCE_SPECIALS,
 )
 from interlace.formula.operators import error_at, fixed_terms
-from interlace.formula.parser import located_message, parse
+from interlace.formula.parser import parse
 from interlace.ir.terms import (
     LME4,
     CovSpec,
@@ -155,12 +155,10 @@ def _check_functions(node: ast.Node, text: str) -> None:
         close = difflib.get_close_matches(sub.func, list(FUNCTIONS), n=1)
         hint = f"; did you mean {close[0]}()?" if close else ""
         raise UnknownFunctionError(
-            located_message(
-                f"unknown function {sub.func}() in the formula{hint} "
-                "(the functions a formula may call are listed in interlace.formula.functions)",
-                text,
-                sub.span.start,
-            ),
+            f"unknown function {sub.func}() in the formula{hint} "
+            "(the functions a formula may call are listed in interlace.formula.functions)",
+            formula=text,
+            position=sub.span.start,
             term=sub.func,
         )
 

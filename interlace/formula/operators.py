@@ -32,7 +32,6 @@ from types import MappingProxyType
 from interlace.errors import FormulaError
 from interlace.formula import ast
 from interlace.formula.deparse import deparse
-from interlace.formula.parser import located_message
 from interlace.ir.terms import Term, TermList, Variable
 
 #: A term: the indices (into the variable order) of the variables it interacts.
@@ -100,7 +99,7 @@ BINARY_RULES: Mapping[str, Callable[[Terms, Terms], Terms]] = MappingProxyType(
 
 def error_at(message: str, text: str, span: ast.Span) -> FormulaError:
     """A :class:`FormulaError` whose message shows a caret under ``span``."""
-    return FormulaError(located_message(message, text, span.start))
+    return FormulaError(message, formula=text, position=span.start)
 
 
 @dataclass

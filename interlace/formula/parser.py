@@ -45,7 +45,7 @@ def parse_expression(text: str) -> ast.Node:
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as err:
-        raise _syntax_error(one_line(text), err) from None
+        raise _syntax_error(text, err) from None
     node: ast.Node = FormulaTransformer().transform(tree)
     return node
 
@@ -108,31 +108,3 @@ def _syntax_error(text: str, err: UnexpectedInput) -> FormulaSyntaxError:
     if isinstance(err, UnexpectedEOF):
         return FormulaSyntaxError("the formula ends too early", text, len(text))
     return FormulaSyntaxError(str(err), text, 0)  # pragma: no cover - lark has no other kinds
-
-
-def located_message(message: str, formula: str, position: int) -> str:
-    """``message`` with the column and a caret under ``formula[position]``.
-
-    Parameters
-    ----------
-    message
-        What is wrong.
-    formula
-        The formula text.
-    position
-        0-based offset of the problem.
-
-    Returns
-    -------
-    str
-        ``"message (column n)"`` followed by the formula and a caret line.
-    """
-    return f"{message} (column {position + 1})\n  {one_line(formula)}\n  {' ' * position}^"
-
-
-def one_line(formula: str) -> str:
-    """``formula`` with line breaks and tabs shown as spaces, so a caret line stays aligned."""
-    return formula.translate(_LINE_BREAKS)
-
-
-_LINE_BREAKS = {ord("\n"): " ", ord("\r"): " ", ord("\t"): " "}

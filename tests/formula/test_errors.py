@@ -57,6 +57,8 @@ def test_error_message_and_column(
     lines = message.splitlines()
     assert lines[-2] == "  " + text
     assert lines[-1] == "  " + " " * position + "^"
+    assert (info.value.formula, info.value.position) == (text, position)
+    assert info.value.column_number == position + 1
 
 
 def test_unknown_function_names_it() -> None:
