@@ -4,8 +4,8 @@ Subcommands
 -----------
 ``interlace fit FORMULA --data NAME_OR_CSV [--reml | --ml] [--show design]``
     Fit an lme4-style linear mixed model on a bundled dataset or a CSV file and print an
-    lme4-style summary.  While the fitting engine is not available, or when the formula has no
-    random-effect term, it prints the parsed model and its design instead.
+    lme4-style summary.  When the formula has no random-effect term (or with ``--show design``)
+    it prints the parsed model and its design.
 ``interlace translate FILE.R [-o FILE.py] [--lenient]``
     Translate an R analysis script into Python that uses interlace
     (:mod:`interlace.translate.cli`).
@@ -17,23 +17,20 @@ Subcommands
 
 Exit status: 0 on success, 1 when interlace reports an error about the model or the data
 (a one-line message on stderr, no traceback), a translation error, or, for ``parity``, a
-mismatch with R; 2 for
-command-line usage errors and for features this installation does not provide yet.
+mismatch with R; 2 for command-line usage errors.
 
-The design and fitting code is imported only when a subcommand needs it, and a part of the
-library that is missing gives a clear message (exit status 2) instead of a traceback.
+The design and fitting code is imported only when a subcommand needs it.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from interlace._version import __version__
 from interlace.errors import InterlaceError
@@ -45,37 +42,12 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_UNAVAILABLE = 2
 
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
 
 
-class FeatureUnavailableError(Exception):
-    """A part of interlace that a subcommand needs is not available in this installation."""
-
-
 class DataSourceError(Exception):
     """A ``--data`` argument that names neither a bundled dataset nor a readable CSV file."""
-
-
-def _feature(module: str, name: str) -> Any:
-    """Import ``module`` and return its attribute ``name``.
-
-    Raises
-    ------
-    FeatureUnavailableError
-        If the module cannot be imported or lacks the attribute.
-    """
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        raise FeatureUnavailableError(f"{module} cannot be imported: {exc}") from None
-    try:
-        return getattr(mod, name)
-    except AttributeError:
-        raise FeatureUnavailableError(
-            f"{module}.{name} is not available in this version of interlace ({__version__})"
-        ) from None
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -117,7 +89,8 @@ def load_data(spec: str) -> pd.DataFrame:
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise DataSourceError(f"cannot read data file {spec!r}: {exc}") from None
         return frame
-    load: Callable[[str], pd.DataFrame] = _feature("interlace.datasets", "load")
+    from interlace.datasets import load
+
     return load(spec)
 
 
@@ -178,14 +151,10 @@ def describe_design(formula: str, data: pd.DataFrame, ir: FormulaIR, *, reml: bo
     Returns
     -------
     str
-
-    Raises
-    ------
-    FeatureUnavailableError
-        If the design functions are not available.
     """
+    from interlace import lformula, model_matrix
+
     if not ir.random:
-        model_matrix = _feature("interlace", "model_matrix")
         X = model_matrix(formula, data)
         return "\n".join(
             [
@@ -193,7 +162,6 @@ def describe_design(formula: str, data: pd.DataFrame, ir: FormulaIR, *, reml: bo
                 f"  X columns: {_names(list(X.columns))}",
             ]
         )
-    lformula = _feature("interlace", "lformula")
     lf = lformula(formula, data, REML=reml)
     lines = [
         f"Design (lme4's lFormula): X is {lf.X.shape[0]} x {lf.X.shape[1]}, "
@@ -216,7 +184,7 @@ def describe_design(formula: str, data: pd.DataFrame, ir: FormulaIR, *, reml: bo
 
 def _parse_formula(formula: str, columns: Sequence[str]) -> FormulaIR:
     """Expand ``formula`` with lme4's rules, allowing a model without random terms."""
-    formula_ir: Callable[..., FormulaIR] = _feature("interlace.formula", "formula_ir")
+    from interlace.formula import formula_ir
     from interlace.ir.terms import LME4
 
     dialect = dataclasses.replace(LME4, requires_random=False)
@@ -224,19 +192,19 @@ def _parse_formula(formula: str, columns: Sequence[str]) -> FormulaIR:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    """``interlace fit``: fit (or, until the engine is available, describe) a model.
+    """``interlace fit``: fit a mixed model and print its summary, or describe the model.
 
     Everything is computed before anything is printed, so an error leaves no partial output.
     """
-    import interlace
+    from interlace import lmer
 
     data = load_data(args.data)
     ir = _parse_formula(args.formula, [str(c) for c in data.columns])
-    lmer: Callable[..., Any] | None = getattr(interlace, "lmer", None)
     blocks: list[str] = []
-    if lmer is not None and ir.random:
-        blocks.append(str(lmer(args.formula, data, REML=args.REML).summary()))
-    if not blocks or args.show == "design":
+    if ir.random:
+        fit = lmer(args.formula, data, REML=args.REML, data_name=args.data)
+        blocks.append(str(fit.summary()))
+    if not ir.random or args.show == "design":
         blocks.append(
             f"Data: {args.data} ({data.shape[0]} rows, {data.shape[1]} columns)\n"
             + describe_formula(ir)
@@ -245,16 +213,14 @@ def cmd_fit(args: argparse.Namespace) -> int:
         )
     if not ir.random:
         blocks.append("(not fitted: the formula has no random-effect term)")
-    elif lmer is None:
-        blocks.append("(not fitted: interlace.lmer is not available in this version yet)")
     print("\n\n".join(blocks))
     return EXIT_OK
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
     """``interlace datasets``: list the bundled datasets."""
-    names: Callable[[], list[str]] = _feature("interlace.datasets", "names")
-    describe: Callable[[str], Any] = _feature("interlace.datasets", "describe")
+    from interlace.datasets import describe, names
+
     rows = []
     for name in names():
         info = describe(name)
@@ -331,9 +297,6 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
     except (InterlaceError, DataSourceError) as exc:
         _report(str(exc))
         return EXIT_ERROR
-    except FeatureUnavailableError as exc:
-        _report(f"{exc}; this command needs it.")
-        return EXIT_UNAVAILABLE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

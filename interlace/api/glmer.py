@@ -311,6 +311,7 @@ def glmer(
     na_action: Literal["omit", "fail"] = "omit",
     control: GlmerControl | Mapping[str, Any] | None = None,
     start: StartType = None,
+    data_name: str | None = None,
 ) -> GlmerResult:
     """Fit a generalised linear mixed model as ``lme4::glmer(formula, data, family, ...)`` does.
 
@@ -333,6 +334,8 @@ def glmer(
     na_action : {"omit", "fail"}
     control : GlmerControl or mapping, optional
     start : array or {"theta": ..., "fixef": ...}, optional
+    data_name : str, optional
+        Name of the data shown on the summary's ``Data:`` line.
 
     Returns
     -------
@@ -374,6 +377,7 @@ def glmer(
         control=control,
         start=start,
         formula=formula,
+        data_name=data_name,
         weights_name=column_name(weights),
         offset_name=column_name(offset),
         fit_messages=rank_msgs,

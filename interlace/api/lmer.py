@@ -158,6 +158,7 @@ def lmer(
     na_action: Literal["omit", "fail"] = "omit",
     control: LmerControl | Mapping[str, Any] | None = None,
     start: StartType = None,
+    data_name: str | None = None,
 ) -> LmerResult:
     """Fit a linear mixed model as ``lme4::lmer(formula, data, ...)`` does.
 
@@ -180,6 +181,9 @@ def lmer(
         mapping, lme4's design checks (``check.nlev.gtr.1``, ``check.rankX``, ...).
     start : array or {"theta": array}, optional
         Starting θ.
+    data_name : str, optional
+        Name of the data shown on the summary's ``Data:`` line (R prints the
+        expression given as ``data``).
 
     Returns
     -------
@@ -206,6 +210,7 @@ def lmer(
         control=ctrl,
         start=start,
         formula=formula,
+        data_name=data_name,
         weights_name=column_name(weights),
         offset_name=column_name(offset),
         fit_messages=rank_msgs,
