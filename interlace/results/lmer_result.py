@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -260,6 +260,70 @@ class LmerResult:
         w = self.design.weights
         r = self.resid.to_numpy() * (1.0 if w is None else np.sqrt(w))
         return pd.Series(r, name="resid_pearson")
+
+    @overload
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        re_form: str | None = None,
+        allow_new_levels: bool = False,
+        type: str = "link",
+        se_fit: Literal[False] = False,
+    ) -> pd.Series: ...
+
+    @overload
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        re_form: str | None = None,
+        allow_new_levels: bool = False,
+        type: str = "link",
+        se_fit: Literal[True],
+    ) -> pd.DataFrame: ...
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        re_form: str | None = None,
+        allow_new_levels: bool = False,
+        type: str = "link",
+        se_fit: bool = False,
+    ) -> pd.Series | pd.DataFrame:
+        """Predictions as lme4's ``predict.merMod``; see :func:`interlace.results.predict.predict`.
+
+        ``re_form=None`` includes every random effect, ``"NA"`` (or ``"~0"``)
+        none, a formula such as ``"~ (1 | Subject)"`` those it names.
+        """
+        from interlace.results.predict import predict
+
+        return predict(
+            self,
+            newdata,
+            re_form=re_form,
+            allow_new_levels=allow_new_levels,
+            type=type,
+            se_fit=se_fit,
+        )
+
+    def simulate(
+        self,
+        nsim: int = 1,
+        seed: int | np.random.Generator | None = None,
+        *,
+        re_form: str | None = "NA",
+    ) -> pd.DataFrame:
+        """Responses simulated from the fit, as lme4's ``simulate.merMod``.
+
+        See :func:`interlace.results.simulate.simulate`; the default
+        ``re_form="NA"`` draws new random effects (R's default), ``None``
+        conditions on all the fitted ones.
+        """
+        from interlace.results.simulate import simulate
+
+        return simulate(self, nsim, seed, re_form=re_form)
 
     # ------------------------------------------------------------- diagnostics
     @property
