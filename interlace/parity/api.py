@@ -182,7 +182,8 @@ def freeze(code: str, **frames: pd.DataFrame) -> list[dict[str, Any]]:
         the arguments other than formula and data: flags, column names, or the values R
         computed for an expression such as ``weights = 1 + Days``), ``summary``, ``design``
         (or ``None``) and ``objective`` (R's deviance function at R's θ and at
-        ``max(lower, θ/2 + 0.3)``, away from the optimum, when the model class has one).
+        ``max(lower, θ/2 + 0.3)``, away from the optimum, when the model class has one; for
+        a glmer fit with ``nAGQ >= 1`` the argument is ``(θ, β)``, with β kept at R's).
     """
     b = bridge()
     cases = []
@@ -194,11 +195,10 @@ def freeze(code: str, **frames: pd.DataFrame) -> list[dict[str, Any]]:
         arguments = _live_arguments(b, adapter, call, _frame_for(call, frames), env)
         objective: list[dict[str, Any]] = []
         if adapter.r_devfun and summary.theta is not None and design is not None:
-            theta = np.asarray(summary.theta, dtype=float)
-            thetas = {
-                "theta_R": theta.tolist(),
-                "theta_off": np.maximum(design.lower, 0.5 * theta + 0.3).tolist(),
-            }
+            pars = np.asarray(adapter.parameters(call, summary), dtype=float)
+            off, k = pars.copy(), design.lower.size
+            off[:k] = np.maximum(design.lower, 0.5 * pars[:k] + 0.3)
+            thetas = {"theta_R": pars.tolist(), "theta_off": off.tolist()}
             values = b.deviance_at(call, adapter.qualified, env, list(thetas.values()))
             objective = [
                 {"label": label, "theta": t, "value": v}
@@ -314,8 +314,8 @@ def _objective_points(
 ) -> list[ObjectivePoint]:
     assert adapter.objective is not None and r.theta is not None
     thetas = {
-        "theta_interlace": [float(t) for t in np.asarray(result.theta, dtype=float)],
-        "theta_R": [float(t) for t in r.theta],
+        "theta_interlace": adapter.parameters(call, adapter.summarize(result)),
+        "theta_R": adapter.parameters(call, r),
     }
     r_values = b.deviance_at(call, adapter.qualified, env, list(thetas.values()))
     return [
@@ -335,6 +335,9 @@ def _live_arguments(
         literal = _literal(text, data)
         if literal is not _NOT_LITERAL:
             out[name] = literal
+            continue
+        if name in adapter.r_arguments:
+            out[name] = getattr(b, adapter.r_arguments[name])(text, call.data_name, env)
             continue
         value = b.evaluate_argument(text, call.data_name, env)
         out[name] = bool(value[0]) if name == "REML" else value

@@ -14,7 +14,10 @@ register it in :data:`ADAPTERS`.  An adapter provides
   that shape R's fit (R code lives only in the bridge);
 * optional ``design`` (``result -> DesignSummary``) and ``objective`` (``(result, θ) ->
   float``) for the design and same-θ levels, with ``r_devfun`` telling whether R's function has
-  ``devFunOnly``.
+  ``devFunOnly``, and ``parameters`` (``(call, summary) -> vector``) giving the argument of
+  that deviance function (θ by default; ``(θ, β)`` for ``glmer`` with ``nAGQ >= 1``);
+* optional ``r_arguments``: formal argument → name of the bridge method that evaluates it in R
+  when it is not a plain number or vector (``family = binomial(link = "probit")``).
 
 This module never imports rpy2.
 """
@@ -22,7 +25,7 @@ This module never imports rpy2.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -35,6 +38,11 @@ from interlace.parity.schema import DesignSummary, FitSummary, LogLik, ranef_lon
 
 #: Resolved interlace arguments: Python values for the formal arguments of the call.
 Arguments = Mapping[str, Any]
+
+
+def theta_parameters(call: ModelCall, summary: FitSummary) -> list[float]:
+    """θ of a fit, the argument of lme4's ``lmer`` deviance function."""
+    return [] if summary.theta is None else [float(t) for t in summary.theta]
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,8 @@ class ModelAdapter:
     design: Callable[[Any], DesignSummary] | None = None
     objective: Callable[[Any, Sequence[float]], float] | None = None
     r_devfun: bool = False
+    parameters: Callable[[ModelCall, FitSummary], list[float]] = theta_parameters
+    r_arguments: Mapping[str, str] = field(default_factory=dict)
 
     def check_arguments(self, call: ModelCall) -> list[str]:
         """Notes for ignored arguments.
@@ -77,28 +87,14 @@ class ModelAdapter:
         ]
 
 
-# --- lmer -------------------------------------------------------------------------------------
-
-
-def _fit_lmer(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
-    from interlace.api.lmer import lmer
-
-    return lmer(
-        call.formula,
-        data,
-        REML=bool(args.get("REML", True)),
-        weights=args.get("weights"),
-        offset=args.get("offset"),
-    )
-
-
-def _summarize_lmer(result: Any) -> FitSummary:
+def _summarize_merMod(result: Any, model_class: str) -> FitSummary:
+    """The :class:`FitSummary` of an ``lmer`` or ``glmer`` result (the schema is lme4's)."""
     llf = float(result.llf)
     df = round((float(result.aic) + 2.0 * llf) / 2.0)
     optinfo = result.optinfo
     messages = tuple(str(m) for m in getattr(optinfo, "warnings", ()) or ())
     return FitSummary(
-        model_class="lmer",
+        model_class=model_class,
         fixef=result.fe_params.astype(float),
         se=result.bse.astype(float),
         loglik=LogLik(llf, int(df), int(result.nobs)),
@@ -115,7 +111,7 @@ def _summarize_lmer(result: Any) -> FitSummary:
     )
 
 
-def _design_lmer(result: Any) -> DesignSummary:
+def _design_merMod(result: Any) -> DesignSummary:
     design = result.design
     return DesignSummary(
         X=np.asarray(design.X, dtype=float),
@@ -124,6 +120,21 @@ def _design_lmer(result: Any) -> DesignSummary:
         Lind=np.asarray(design.Lind),
         lower=np.asarray(design.lower, dtype=float),
         cnms=tuple((str(g), tuple(names)) for g, names in design.cnms),
+    )
+
+
+# --- lmer -------------------------------------------------------------------------------------
+
+
+def _fit_lmer(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
+    from interlace.api.lmer import lmer
+
+    return lmer(
+        call.formula,
+        data,
+        REML=bool(args.get("REML", True)),
+        weights=args.get("weights"),
+        offset=args.get("offset"),
     )
 
 
@@ -141,15 +152,88 @@ LMER = ModelAdapter(
     arguments=frozenset({"formula", "data", "REML", "weights", "offset"}),
     ignored=frozenset({"control", "verbose"}),
     fit=_fit_lmer,
-    summarize=_summarize_lmer,
+    summarize=lambda result: _summarize_merMod(result, "lmer"),
     r_summary="summarize_merMod",
     r_design="design_merMod",
-    design=_design_lmer,
+    design=_design_merMod,
     objective=_objective_lmer,
     r_devfun=True,
 )
 
-ADAPTERS: Mapping[str, ModelAdapter] = MappingProxyType({"lmer": LMER})
+# --- glmer ------------------------------------------------------------------------------------
+
+
+def _nAGQ(value: Any) -> int:
+    """``nAGQ`` as R evaluated it (a number, or a length-1 vector)."""
+    return 1 if value is None else int(np.asarray(value, dtype=float).ravel()[0])
+
+
+def _fit_glmer(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
+    from interlace.api.glmer import glmer
+    from interlace.families import make_family
+
+    family = args.get("family")
+    if family is None:
+        raise ParityCallError(
+            f"{call.label}: glmer() without a family is a linear mixed model",
+            remedy="use lmer(), or give the family",
+        )
+    return glmer(
+        call.formula,
+        data,
+        family=make_family(str(family["family"]), str(family["link"])),
+        nAGQ=_nAGQ(args.get("nAGQ")),
+        weights=args.get("weights"),
+        offset=args.get("offset"),
+    )
+
+
+def _glmer_parameters(call: ModelCall, summary: FitSummary) -> list[float]:
+    """θ for ``nAGQ = 0``, else ``(θ, β)``: the argument of lme4's glmer deviance function."""
+    theta = theta_parameters(call, summary)
+    if call.args.get("nAGQ", "1").strip() in {"0", "0L"}:
+        return theta
+    return theta + [float(b) for b in summary.fixef]
+
+
+def _objective_glmer(result: Any, parameters: Sequence[float]) -> float:
+    """interlace's glmer deviance function in the state lme4's ``devFunOnly`` returns it.
+
+    lme4's Laplace/AGQ deviance function starts each PIRLS from the linear predictor of the
+    stage-1 optimum, and its value depends on that start at the level of PIRLS's tolerance
+    (~1e-4 for cbpp); the stage-1 optimum is the best θ-only evaluation in the fit's log.
+    """
+    from interlace.api.glmer import glmer_deviance
+
+    dev = glmer_deviance(result.design, result.response, result.nAGQ)
+    if result.nAGQ > 0:
+        n_theta = len(result.theta)
+        stage1 = [e for e in result.optinfo.fitlog if len(e[0]) == n_theta]
+        dev.stage0(np.asarray(min(stage1, key=lambda e: e[1])[0], dtype=float))
+        dev.start_stage2()
+    pars = np.asarray(parameters, dtype=float)
+    return float(dev.stage0(pars) if result.nAGQ == 0 else dev(pars))
+
+
+GLMER = ModelAdapter(
+    function="glmer",
+    qualified="lme4::glmer",
+    packages=("lme4",),
+    tolerance_class="glmm",
+    arguments=frozenset({"formula", "data", "family", "nAGQ", "weights", "offset"}),
+    ignored=frozenset({"control", "verbose"}),
+    fit=_fit_glmer,
+    summarize=lambda result: _summarize_merMod(result, "glmer"),
+    r_summary="summarize_merMod",
+    r_design="design_merMod",
+    design=_design_merMod,
+    objective=_objective_glmer,
+    r_devfun=True,
+    parameters=_glmer_parameters,
+    r_arguments=MappingProxyType({"family": "evaluate_family"}),
+)
+
+ADAPTERS: Mapping[str, ModelAdapter] = MappingProxyType({"lmer": LMER, "glmer": GLMER})
 
 
 def adapter_for(function: str) -> ModelAdapter:

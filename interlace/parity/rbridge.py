@@ -191,6 +191,14 @@ local({
   eval_arg <- function(text, data_name, env)
     capture(as.numeric(eval(parse(text = text)[[1]], get(data_name, envir = env), env)))
 
+  eval_family <- function(text, data_name, env) capture({
+    f <- eval(parse(text = text)[[1]], get(data_name, envir = env), env)
+    if (is.character(f)) f <- get(f, mode = "function", envir = env)
+    if (is.function(f)) f <- f()
+    if (!inherits(f, "family")) stop("family = ", text, " is not a family")
+    list(family = f$family, link = f$link)
+  })
+
   devfun_at <- function(fun, args, env, thetas) capture({
     e <- qualified_call(fun, args)
     e$devFunOnly <- TRUE
@@ -509,10 +517,22 @@ class RBridge:
         value, _, _ = self._captured(text, "eval_arg", text, data_name, env)
         return np.array(value, dtype=float)
 
+    def evaluate_family(self, text: str, data_name: str, env: Any) -> dict[str, str]:
+        """Evaluate a ``family`` argument as ``glmer`` does (a family, its constructor or name).
+
+        Returns
+        -------
+        dict
+            ``{"family": ..., "link": ...}`` with R's names (``"Gamma"``, ``"1/mu^2"``).
+        """
+        value, _, _ = self._captured(f"family = {text}", "eval_family", text, data_name, env)
+        return {"family": str(value.rx2("family")[0]), "link": str(value.rx2("link")[0])}
+
     def deviance_at(
         self, call: ModelCall, qualified: str, env: Any, thetas: Sequence[Sequence[float]]
     ) -> list[float]:
-        """R's deviance function (``devFunOnly = TRUE``) evaluated at each θ."""
+        """R's deviance function (``devFunOnly = TRUE``) evaluated at each θ (``(θ, β)`` for a
+        glmer fit with ``nAGQ >= 1``)."""
         with self._conversion():
             r_thetas = self._ro.ListVector.from_length(len(thetas))
             for i, theta in enumerate(thetas):

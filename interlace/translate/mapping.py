@@ -375,7 +375,12 @@ CONTROL_SETTINGS: Mapping[str, str] = MappingProxyType(
         "optCtrl": "optCtrl",
     }
 )
-"""``lmerControl``/``glmerControl`` settings with an interlace equivalent (R → Python key)."""
+"""``lmerControl`` settings with an interlace equivalent (R → Python key)."""
+
+GLMER_CONTROL_SETTINGS: Mapping[str, str] = MappingProxyType(
+    {"boundary.tol": "boundary_tol", "calc.derivs": "calc_derivs"}
+)
+"""``glmerControl`` settings with an interlace equivalent (``optimizer`` is checked apart)."""
 
 CONTROL_FORMALS = (
     "optimizer",

@@ -360,13 +360,38 @@ class ModelCalls(TranslatorCore):
         if not (isinstance(bare, ast.Call) and bare.func in mapping.CONTROL_FUNCTIONS):
             return self.expr(node)
         matched = match(bare, mapping.CONTROL_FORMALS, bare.func)
+        glmer = bare.func == "glmerControl"
         items: dict[str, Py] = {}
         for name, arg in matched.matched.items():
-            key = mapping.CONTROL_SETTINGS.get(name)
+            if glmer and name == "optimizer":
+                self._glmer_optimizer(arg)
+                continue
+            settings = mapping.GLMER_CONTROL_SETTINGS if glmer else mapping.CONTROL_SETTINGS
+            key = settings.get(name)
             if key is None:
                 raise UnsupportedError(f"{bare.func}(): {name} = has no interlace setting yet", arg)
             items[key] = self.expr(arg.value)
         return pycode.mapping(items)
+
+    def _glmer_optimizer(self, arg: ast.Argument) -> None:
+        """``glmerControl(optimizer = "bobyqa")``: what interlace's glmer does in both stages."""
+        value = strip_parens(arg.value)
+        parts = (
+            [strip_parens(a.value) for a in value.args]
+            if isinstance(value, ast.Call) and value.func == "c"
+            else [value]
+        )
+        if not parts or any(not (isinstance(p, ast.String) and p.value == "bobyqa") for p in parts):
+            raise UnsupportedError(
+                "glmerControl(): interlace's glmer uses BOBYQA in both stages; only "
+                'optimizer = "bobyqa" is translated',
+                arg,
+            )
+        self.note(
+            'glmerControl(optimizer = "bobyqa") is interlace\'s glmer optimiser in both stages; '
+            "the setting is dropped",
+            arg,
+        )
 
     def contrast_value(self, node: ast.Node) -> Py:
         """One coding: ``"contr.sum"``, ``contr.sum``, ``contr.sum(3)``, ``contr.SAS(3)``, ...

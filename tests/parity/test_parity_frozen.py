@@ -20,6 +20,7 @@ from interlace.parity import rbridge
 from interlace.parity.api import compare_frozen
 from interlace.parity.calls import ParityCallError
 from interlace.parity.corpus import ParityCase, frozen_path, load_corpus, run_frozen
+from interlace.parity.tolerances import TOLERANCE_CLASS
 
 PARITY = Path(__file__).resolve().parents[2] / "fixtures" / "parity"
 CORPUS = load_corpus(PARITY / "corpus.json")
@@ -42,7 +43,8 @@ def test_corpus_case_matches_frozen_r_results(case: ParityCase) -> None:
 def test_every_corpus_case_is_frozen_with_versions() -> None:
     for case in CORPUS:
         record = _record(case.id)
-        assert record["call"]["function"] == "lmer"
+        assert record["call"]["function"] == case.code.split("(")[0]
+        assert TOLERANCE_CLASS[record["call"]["function"]] == case.tolerance_class
         versions = record["summary"]["versions"]
         assert versions["R"].startswith("R version") and "lme4" in versions
         assert len(record["objective"]) == 2
@@ -65,6 +67,43 @@ def test_frozen_mode_uses_recorded_argument_values() -> None:
     weights = record["arguments"]["weights"]
     days = datasets.load("sleepstudy")["Days"].to_numpy()
     assert weights == [1.0 + d % 3 for d in days]
+
+
+def test_corpus_covers_glmer_families_links_and_quadrature() -> None:
+    families = {
+        (r["arguments"]["family"]["family"], r["arguments"]["family"]["link"])
+        for r in (_record(c.id) for c in CORPUS)
+        if r["call"]["function"] == "glmer"
+    }
+    assert families == {
+        ("binomial", "logit"),
+        ("binomial", "probit"),
+        ("poisson", "log"),
+        ("Gamma", "log"),
+    }
+    agq = _record("cbpp_agq25")
+    assert agq["arguments"]["nAGQ"] == [25.0]
+    # lme4's Laplace/AGQ deviance function takes (theta, beta): 1 + 4 parameters
+    assert [len(p["theta"]) for p in agq["objective"]] == [5, 5]
+
+
+def test_glmer_report_uses_the_glmm_tolerances() -> None:
+    report = run_frozen(next(c for c in CORPUS if c.id == "contraception_probit"), PARITY)
+    assert report.meta["tolerance_class"] == "glmm"
+    rows = report.table.set_index("quantity")
+    assert rows.loc["fixef[I(age^2)]", "tolerance"] == "abs 0.001"
+    assert rows.loc["logLik", "tolerance"] == "abs 0.001, one-sided"
+
+
+def test_glmer_logLik_is_one_sided() -> None:
+    record = copy.deepcopy(_record("cbpp_laplace"))
+    cbpp = datasets.load("cbpp")
+    record["summary"]["loglik"]["value"] -= 1.0  # R worse: interlace found a better optimum
+    better = compare_frozen(record, levels=["fit"], cbpp=cbpp)
+    assert better.passed and better.table.set_index("quantity").loc["logLik", "verdict"] == "better"
+    record["summary"]["loglik"]["value"] += 2.0  # R better by 1: interlace fell short
+    worse = compare_frozen(record, levels=["fit"], cbpp=cbpp)
+    assert list(worse.failures["quantity"]) == ["logLik"]
 
 
 def test_frozen_mode_needs_the_named_frame() -> None:

@@ -1,4 +1,4 @@
-"""Live parity: the same lmer call in R (rpy2) and in interlace, compared at three levels."""
+"""Live parity: the same lmer or glmer call in R (rpy2) and in interlace, at three levels."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from interlace.parity import cli
 from interlace.parity.api import compare, compare_all, freeze
 from interlace.parity.calls import ParityCallError
 from interlace.parity.corpus import ParityCase, load_corpus, run_live
+from interlace.parity.rbridge import RCallError
 
 pytestmark = pytest.mark.r
 
@@ -119,13 +120,59 @@ def test_ignored_control_argument_is_noted() -> None:
 
 
 def test_model_functions_not_supported_yet_are_not_silently_skipped() -> None:
-    code = (
-        "library(lme4)\n"
-        "g <- glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), cbpp, binomial)\n"
-        "x <- 1\n"
-    )
+    code = "library(lme4)\ng <- glmer.nb(incidence ~ period + (1 | herd), cbpp)\nx <- 1\n"
     with pytest.raises(ParityCallError, match="not supported by the parity harness yet"):
         compare_all(code, cbpp=datasets.load("cbpp"))
     (report,) = compare_all(code, errors="report", cbpp=datasets.load("cbpp"))
-    assert not report.passed and report.title.startswith("g <- glmer(")
+    assert not report.passed and report.title.startswith("g <- glmer.nb(")
     assert report.notes == ("statement not run on either side: x <- 1",)
+
+
+@pytest.mark.parametrize(
+    "family",
+    ["binomial", "binomial()", '"binomial"', 'binomial(link = "logit")', 'binomial("logit")'],
+)
+def test_glmer_family_forms(family: str) -> None:
+    code = f"glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), cbpp, {family})"
+    report = compare(code, levels=["fit"], cbpp=datasets.load("cbpp"))
+    assert report.passed, str(report)
+
+
+def test_glmer_family_that_is_not_a_family_is_an_r_error() -> None:
+    code = "glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), cbpp, family = 3)"
+    with pytest.raises(RCallError):
+        compare(code, cbpp=datasets.load("cbpp"))
+
+
+def test_glmer_nagq0_compares_the_theta_only_deviance() -> None:
+    code = (
+        "glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), cbpp, binomial, nAGQ = 0)"
+    )
+    report = compare(code, cbpp=datasets.load("cbpp"))
+    assert report.passed, str(report)
+    objective = report.table[report.table["level"] == "objective"]
+    assert len(objective) == 2 and all(
+        "(0.64" in q and " " not in q.split("(")[1] for q in objective["quantity"]
+    )
+
+
+def test_cli_script_mixing_lmer_and_glmer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "models.R"
+    script.write_text(
+        "library(lme4)\n"
+        "m1 <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)\n"
+        "g1 <- glmer(cbind(incidence, size - incidence) ~ period + (1 | herd),\n"
+        '            data = herds, family = binomial(link = "probit"))\n'
+        "g2 = glmer(TICKS ~ YEAR + (1 | LOCATION), grouseticks, family = poisson)\n",
+        encoding="utf-8",
+    )
+    herds = tmp_path / "herds.csv"
+    datasets.load("cbpp").to_csv(herds, index=False)
+    status = _run_cli([str(script), "--data", f"herds={herds}", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert status == 0 and out["passed"] is True, out
+    titles = [r["title"] for r in out["reports"]]
+    assert [t.split(" <- ")[0] for t in titles] == ["m1", "g1", "g2"]
+    assert [r["meta"]["tolerance_class"] for r in out["reports"]] == ["lmm", "glmm", "glmm"]

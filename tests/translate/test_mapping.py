@@ -135,6 +135,25 @@ def test_control_settings() -> None:
     assert err.location.column == 53
 
 
+def test_glmer_control_settings() -> None:
+    out = joined(
+        "m <- glmer(y ~ x + (1 | g), d, binomial, control = glmerControl(optimizer = "
+        'c("bobyqa", "bobyqa"), boundary.tol = 1e-4, calc.derivs = FALSE))'
+    )
+    assert 'control={"boundary_tol": 1e-4, "calc_derivs": False}' in out
+    note = translate(
+        'glmer(y ~ x + (1 | g), d, binomial, control = glmerControl(optimizer = "bobyqa"))'
+    )
+    assert '# interlace: note: glmerControl(optimizer = "bobyqa") is interlace' in note
+    for setting in ('optimizer = "Nelder_Mead"', 'optimizer = c("bobyqa", "Nelder_Mead")'):
+        err = error(f"m <- glmer(y ~ 1 + (1 | g), d, binomial, control = glmerControl({setting}))")
+        assert 'only optimizer = "bobyqa" is translated' in str(err)
+    err = error(
+        "m <- glmer(y ~ 1 + (1 | g), d, binomial, control = glmerControl(optCtrl = list()))"
+    )
+    assert "optCtrl = has no interlace setting" in str(err)
+
+
 def test_unsupported_fitter_argument_points_at_it() -> None:
     err = error("fm <- lmer(y ~ x + (1 | g), d,\n   devFunOnly = TRUE)")
     assert "devFunOnly = has no interlace equivalent" in str(err)

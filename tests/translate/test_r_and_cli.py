@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +34,32 @@ def test_r_fits_the_pasted_call_like_lmer() -> None:
     assert list(fit.fe_params.index) == ["(Intercept)", "Days"]
     np.testing.assert_allclose(fit.fe_params, direct.fe_params, rtol=1e-10)
     assert fit.REML is False
+
+
+def test_r_fits_glmer_calls_as_lme4(r_outputs: Callable[[str, str], Any]) -> None:
+    """The pasted probit call of corpus script 05 gives lme4's fit (fixtures/R/translate.R)."""
+    scripts = r_outputs("translate.R", "translate")["roundtrip"]["scripts"]
+    expected = scripts["05_cbpp_glmer.R"]["gm_probit"]
+    fit = r(
+        "gm_probit <- glmer(cbind(incidence, size - incidence) ~ period + (1 | herd),\n"
+        '                   data = cbpp, family = binomial(link = "probit"))'
+    )
+    assert type(fit).__name__ == "GlmerResult"
+    assert (fit.family, fit.link, fit.nAGQ) == ("binomial", "probit", 1)
+    want = [expected["fixef"][k] for k in expected["fixef_names"]]
+    assert list(fit.fe_params.index) == expected["fixef_names"]
+    np.testing.assert_allclose(fit.fe_params, want, rtol=1e-4)
+    np.testing.assert_allclose(fit.theta, expected["theta"], rtol=1e-3)
+    assert fit.llf >= expected["logLik"] - 1e-4
+
+
+def test_r_fits_glmer_with_a_string_family_and_quadrature() -> None:
+    cbpp = datasets.load("cbpp")
+    fit = r(
+        'glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), d, "binomial", nAGQ = 5)',
+        d=cbpp,
+    )
+    assert (fit.family, fit.link, fit.nAGQ) == ("binomial", "logit", 5)
 
 
 @pytest.mark.skipif(not HAS_LMER, reason="interlace.lmer is not available")
