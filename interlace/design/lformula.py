@@ -103,6 +103,7 @@ class LmerDesign:
     ``messages``        ``lf$wmsgs``                           checks that warned or logged
     ``warnings``        (R's warnings during ``lFormula``)     every warning issued, in order
     ``frame``           ``lf$fr``                              the :class:`ModelFrame`
+    ``contrasts``       ``attr(lf$X, "contrasts")`` argument   the ``contrasts`` argument given
     ==================  =====================================  ==============================
     """
 
@@ -122,6 +123,7 @@ class LmerDesign:
     messages: tuple[str, ...] = ()
     warnings: tuple[Warning, ...] = ()
     frame: ModelFrame | None = None
+    contrasts: Any = None
 
     @property
     def Zt(self) -> sp.csc_matrix:
@@ -310,6 +312,7 @@ def _design(
         REML=REML,
         messages=tuple(messages),
         frame=frame,
+        contrasts=contrasts,
     )
 
 

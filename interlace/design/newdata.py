@@ -140,8 +140,8 @@ def new_design(
     MissingVariableError
         A needed variable is not in ``newdata``.
     InterlaceError
-        The fit's columns cannot be rebuilt (a fit with non-default contrasts
-        whose coding the design does not record).
+        The fit's columns cannot be rebuilt from ``newdata`` (the design of
+        new rows lacks a fitted column).
     """
     fixed = formula.fixed
     predictors = tuple(v for v in fixed.variables if v != formula.response)
@@ -233,9 +233,8 @@ def _fixed_matrix(
     absent = [name for name in X_names if name not in position]
     if absent:
         raise InterlaceError(
-            f"the fitted columns {', '.join(absent)} cannot be rebuilt on new data; the fit "
-            "used contrasts that its design does not record",
-            remedy="refit with default contrasts (or code the factor as numeric columns)",
+            f"the fitted columns {', '.join(absent)} cannot be rebuilt on new data",
+            remedy="please report this with the formula and the contrasts of the fit",
         )
     X = full.X[:, [position[name] for name in X_names]]
     for j, name in enumerate(X_names):

@@ -133,7 +133,7 @@ def design_for(
         list(design.X_names),
         newdata,
         terms,
-        contrasts=getattr(design, "contrasts", None),
+        contrasts=getattr(design, "contrasts", None),  # LmerDesign records it
         X_scale=getattr(design, "X_scale", None),
     )
 

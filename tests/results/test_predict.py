@@ -24,7 +24,15 @@ from interlace.errors import InterlaceError, NewLevelError
 from interlace.results.lmer_result import LmerResult
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "predict"
-LMM_CASES = ["sleepstudy", "sleepstudy_poly", "cake", "cake_scale", "cake_dropped", "penicillin"]
+LMM_CASES = [
+    "sleepstudy",
+    "sleepstudy_poly",
+    "cake",
+    "cake_sum",
+    "cake_scale",
+    "cake_dropped",
+    "penicillin",
+]
 
 
 def load(case: str) -> dict[str, Any]:
@@ -45,7 +53,7 @@ def fitted(case: str) -> tuple[dict[str, Any], LmerResult]:
         if fx["call"].startswith("glmer"):
             fit: LmerResult = interlace.glmer(fx["formula"], training_data(fx), family="binomial")
         else:
-            fit = interlace.lmer(fx["formula"], training_data(fx))
+            fit = interlace.lmer(fx["formula"], training_data(fx), contrasts=fx.get("contrasts"))
     return fx, fit
 
 
