@@ -65,24 +65,6 @@ class BootResult:
     seed: int | None
 
 
-def simulate_response(result: LmerResult, rng: np.random.Generator) -> FloatArray:
-    """One response vector simulated from the fitted model, with new random effects."""
-    d = result.design
-    sigma = result.sigma
-    y = np.asarray(d.X, dtype=float) @ result.beta
-    if d.offset is not None:
-        y = y + np.asarray(d.offset, dtype=float)
-    for term, lam in zip(d.terms, result.lambdas, strict=True):
-        refs = np.asarray(term.refs)
-        u = rng.standard_normal((len(term.levels), lam.shape[0]))
-        b = sigma * (u @ lam.T)
-        y = y + np.sum(np.asarray(term.z, dtype=float) * b[refs], axis=1)
-    eps = rng.standard_normal(y.size) * sigma
-    if d.weights is not None:
-        eps = eps / np.sqrt(np.asarray(d.weights, dtype=float))
-    return np.asarray(y + eps, dtype=float)
-
-
 def variance_parameter_names(result: LmerResult) -> list[str]:
     """lme4's old-style names of θ and σ: ``.sig01``, ``.sig02``, …, ``.sigma``.
 
@@ -105,8 +87,9 @@ def varpar_and_fixef(result: LmerResult) -> pd.Series:
 
 def _replicate(result: LmerResult, func: Statistic, seq: np.random.SeedSequence) -> FloatArray:
     from interlace.api.lmer import fit_lmer  # the api imports the results, which import this
+    from interlace.results.simulate import simulate  # as lme4's bootMer: simulate(), then refit
 
-    y = simulate_response(result, np.random.default_rng(seq))
+    y = simulate(result, 1, np.random.default_rng(seq))["sim_1"].to_numpy()
     design = dataclasses.replace(result.design, y=y)  # type: ignore[type-var]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -7,7 +7,6 @@ import pytest
 from inference_cases import fit_case
 
 from interlace.inference import bootstrap, confint
-from interlace.inference.bootstrap import simulate_response
 
 
 def test_replicates_do_not_depend_on_workers() -> None:
@@ -35,17 +34,6 @@ def test_custom_statistic() -> None:
     boot = bootstrap(fit, 5, func=lambda r: np.array([r.sigma]), seed=3)
     assert boot.t.shape == (5, 1)
     assert np.all(boot.t.to_numpy() > 0)
-
-
-def test_simulated_response_has_the_model_variance() -> None:
-    """Var(y_i*) = σ²(θ² + 1) for a random intercept (mathematics), within Monte Carlo error."""
-    fit, _ = fit_case("dyestuff")
-    rng = np.random.default_rng(11)
-    draws = np.array([simulate_response(fit, rng) for _ in range(4000)])
-    expected = fit.sigma**2 * (fit.theta[0] ** 2 + 1.0)
-    observed = draws.var(axis=0, ddof=1).mean()
-    assert observed == pytest.approx(expected, rel=0.05)
-    np.testing.assert_allclose(draws.mean(axis=0), fit.fe_params.iloc[0], rtol=0.01)
 
 
 def test_boot_interval_is_close_to_wald_for_fixed_effects() -> None:
