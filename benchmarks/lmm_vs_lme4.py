@@ -105,7 +105,7 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     path = ROOT / "benchmarks" / "RESULTS.md"
     old = path.read_text() if path.exists() else ""
-    marker = "\n## Large crossed design"  # written by movielens_sim.py; kept
+    marker = "\n## "  # later sections (glmm_vs_lme4.py, movielens_sim.py) are kept
     kept = old[old.index(marker) :] if marker in old else ""
     path.write_text(report(rows, rss) + kept)
 

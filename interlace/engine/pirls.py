@@ -31,8 +31,9 @@ reports them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,7 +84,11 @@ class GlmResponse:
 
     def aic(self, mu: FloatArray, dev: float) -> float:
         """−2 log-likelihood at ``mu`` (the family's ``aic``)."""
-        return self.family.aic(self.y, self.n, mu, self.weights, dev)
+        return self._aic(mu, dev)
+
+    @cached_property
+    def _aic(self) -> Callable[[FloatArray, float], float]:
+        return self.family.aic_at(self.y, self.n, self.weights)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,8 @@ class PirlsFit:
         ``log|L|²`` and ``log|R_X|²`` of the last factorisation.
     predictor : BlockedPredictor
         The last factorisation (diagonal of ``L``; ``(R_X'R_X)^{-1}`` when β was estimated).
+        :class:`Pirls` reuses it: the next fit of the same kind (β fixed or
+        estimated) may reweight and refactor it, so read it before then.
     weights, z : ndarray
         Working weights and working response of the last factorisation.
     iterations : int
@@ -159,6 +166,10 @@ class Pirls:
         self.lambda_map = LambdaMap(self.terms)
         self._z = [np.asarray(t.z, dtype=float) for t in self.terms]
         self._refs = [np.asarray(t.refs, dtype=np.intp) for t in self.terms]
+        #: predictors by (columns of X in the system: 0 when β is fixed, first iteration or not)
+        self._predictors: dict[tuple[int, bool], BlockedPredictor] = {}
+        #: starting η and its μ, dμ/dη and working weights (see _start_state)
+        self._start: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None
         self.u_prev: list[FloatArray] = [
             np.zeros((len(t.levels), z.shape[1])) for t, z in zip(self.terms, self._z, strict=True)
         ]
@@ -199,15 +210,16 @@ class Pirls:
         Xp = self.X[:, :0] if u_only else self.X
         off = resp.offset + (self.X @ beta if beta is not None else 0.0)
         eta = np.asarray(eta_start, dtype=float)
-        mu = fam.linkinv(eta)
+        mu, mu_eta, w = self._start_state(eta)
         u_old = self.u_prev
         beta_old = np.zeros(Xp.shape[1])
         oldpdev = math.inf
         for it in range(1, self.maxit + 1):
-            mu_eta = fam.mu_eta(eta)
-            w = resp.weights * mu_eta**2 / fam.variance(mu)
+            if it > 1:
+                mu_eta = fam.mu_eta(eta)
+                w = resp.weights * mu_eta**2 / fam.variance(mu)
             z = (eta - off) + (resp.y - mu) / mu_eta
-            pred = BlockedPredictor(self.terms, Xp, z, w)
+            pred = self._predictor(Xp, z, w, start=it == 1)
             pred.update(theta)
             beta_new, u_new = pred.solve()
             eta, mu, dres, pdev = self._state(theta, off, Xp, beta_new, u_new)
@@ -239,6 +251,41 @@ class Pirls:
             f"pwrssUpdate did not converge in ({self.maxit}) iterations",
             remedy="check for complete separation or rescale predictors",
         )
+
+    def _start_state(self, eta: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``μ``, ``dμ/dη`` and the working weights at the starting ``η``.
+
+        Every evaluation of a stage starts from the same ``η``: they are kept
+        for the next call.
+        """
+        if self._start is not None and np.array_equal(self._start[0], eta):
+            return self._start[1], self._start[2], self._start[3]
+        fam = self.response.family
+        mu = fam.linkinv(eta)
+        mu_eta = fam.mu_eta(eta)
+        w = self.response.weights * mu_eta**2 / fam.variance(mu)
+        self._start = (eta.copy(), mu, mu_eta, w)
+        return mu, mu_eta, w
+
+    def _predictor(
+        self, Xp: FloatArray, z: FloatArray, w: FloatArray, start: bool
+    ) -> BlockedPredictor:
+        """The predictor of the system with fixed-effect columns ``Xp`` at working ``z`` and ``w``.
+
+        Built once per kind of system and per role (first iteration or
+        later); later calls only reweight it: the patterns of ``Z'WZ`` and
+        its scatter kernel do not change with ``w``, and the first
+        iteration's weights are the same in every evaluation of a stage, so
+        that predictor keeps its weight-only parts.
+        """
+        key = (Xp.shape[1], start)
+        pred = self._predictors.get(key)
+        if pred is None:
+            pred = BlockedPredictor(self.terms, Xp, z, w)
+            self._predictors[key] = pred
+        else:
+            pred.reweight(z, w)
+        return pred
 
     def _state(
         self,

@@ -32,8 +32,11 @@ whose dense block would be too big, go to
 :class:`~interlace.engine.sparse_predictor.SparsePredictor` instead.
 
 This module knows nothing about the response distribution; the Gaussian
-objective (and later PIRLS for GLMMs, which refactors with new weights)
-builds on :class:`BlockedPredictor`.
+objective and PIRLS for GLMMs build on :class:`BlockedPredictor`.  Only the
+values of ``A`` depend on the weights and ``y``: its sparsity patterns, the
+map from rows to entries and the scatter kernel's pairs are fixed at
+construction, so :meth:`BlockedPredictor.reweight` (every PIRLS iteration)
+is a few ``bincount`` calls and sparse-times-dense products.
 """
 
 from __future__ import annotations
@@ -62,15 +65,19 @@ _MAX_PAIRS = 30_000_000
 _COMPILED_MIN_PAIRS = 1_000_000
 
 
-def term_matrix(term: RandomTermDesign, sqrt_w: FloatArray) -> sp.csr_matrix:
-    """Sparse ``W^{1/2} Z_i`` (n x ℓk), columns level-major as in lme4's ``Zt``."""
-    z = np.asarray(term.z, dtype=float)
-    n, k = z.shape
+def term_columns(term: RandomTermDesign) -> NDArray[np.int64]:
+    """Column of ``Z_i`` (level-major, as in lme4's ``Zt``) of each entry of ``term.z``: (n, k)."""
+    k = np.asarray(term.z).shape[1]
     refs = np.asarray(term.refs, dtype=np.int64)
-    cols = (refs[:, None] * k + np.arange(k)[None, :]).ravel()
-    data = (sqrt_w[:, None] * z).ravel()
+    return np.asarray(refs[:, None] * k + np.arange(k)[None, :], dtype=np.int64)
+
+
+def _transposed(cols: NDArray[np.int64], z: FloatArray, n_cols: int) -> sp.csr_matrix:
+    """Sparse ``Z'`` (n_cols x n) of the matrix with entries ``z`` in columns ``cols`` (n x k)."""
+    n, k = z.shape
     indptr = np.arange(0, n * k + 1, k)
-    return sp.csr_matrix((data, cols, indptr), shape=(n, len(term.levels) * k))
+    zmat = sp.csr_matrix((z.ravel(), cols.ravel(), indptr), shape=(n, n_cols))
+    return sp.csr_matrix(zmat.T.tocsr())
 
 
 class LambdaMap:
@@ -100,19 +107,30 @@ class LambdaMap:
         ]
 
 
+def _csc_positions(a: sp.csr_matrix) -> sp.csc_matrix:
+    """The CSC layout of ``a`` (sorted rows) whose data are the positions in ``a.data``.
+
+    ``a.data[pos.data]`` is then the data of ``a.tocsc()``, for any values
+    in ``a``'s pattern.
+    """
+    pos = sp.csr_matrix((np.arange(a.nnz, dtype=float), a.indices, a.indptr), shape=a.shape).tocsc()
+    pos.sort_indices()
+    return pos
+
+
 class _PairScatter:
     """Precomputed kernel for ``A diag(w) A'`` (upper triangle) with ``A`` sparse, ``w`` varying.
 
     Every column ``j`` of ``A`` adds ``w_j a_rj a_sj`` to entry ``(r, s)``,
     ``r <= s``, for each pair of its non-zeros — MixedModels.jl's scatter
-    rank update.  The pairs, their products and their target entries are
-    found once, sorted by target; an evaluation is a multiply, a segmented
-    sum and one scatter.
+    rank update.  The pairs and their target entries are found once for the
+    pattern of ``A``, sorted by target; new values of ``A`` (same pattern)
+    only recompute the products (:meth:`set_values`); an evaluation is a
+    multiply, a segmented sum and one scatter.
     """
 
     def __init__(self, a: sp.csr_matrix) -> None:
-        csc = a.tocsc()
-        csc.sort_indices()
+        csc = _csc_positions(a)
         m = csc.shape[0]
         counts = np.diff(csc.indptr)
         cols, first, second = [], [], []
@@ -129,10 +147,17 @@ class _PairScatter:
         order = np.argsort(target, kind="stable")
         target = target[order]
         self.col = col[order].astype(np.intp)
-        self.prod = (csc.data[p1] * csc.data[p2])[order]
+        # positions in a.data of the two factors of every product
+        self.first = csc.data[p1[order]].astype(np.intp)
+        self.second = csc.data[p2[order]].astype(np.intp)
         starts = np.flatnonzero(np.r_[True, target[1:] != target[:-1]])
         self.starts = starts
         self.targets = target[starts]
+        self.set_values(a.data)
+
+    def set_values(self, data: FloatArray) -> None:
+        """New values of ``A`` in the CSR order of the matrix the kernel was built for."""
+        self.prod = data[self.first] * data[self.second]
 
     @staticmethod
     def n_pairs(a: sp.csr_matrix) -> int:
@@ -151,11 +176,15 @@ class _CompiledScatter:
     """The same update as :class:`_PairScatter` by the compiled kernel (no precomputed pairs)."""
 
     def __init__(self, a: sp.csr_matrix) -> None:
-        csc = a.tocsc()
-        csc.sort_indices()
+        csc = _csc_positions(a)
         self.indptr = csc.indptr.astype(np.int64)
         self.indices = csc.indices.astype(np.int64)
-        self.data = csc.data.astype(float)
+        self.positions = csc.data.astype(np.intp)
+        self.set_values(a.data)
+
+    def set_values(self, data: FloatArray) -> None:
+        """New values of ``A`` in the CSR order of the matrix the kernel was built for."""
+        self.data = np.asarray(data[self.positions], dtype=float)
 
     def subtract_from(self, s: FloatArray, w: FloatArray) -> None:
         """``s`` ← ``s − A diag(w) A'`` on the upper triangle (row ≤ column) of ``s``."""
@@ -170,6 +199,51 @@ def _scatter_kernel(a: sp.csr_matrix) -> _PairScatter | _CompiledScatter | None:
     if n_pairs <= _MAX_PAIRS:
         return _PairScatter(a)
     return None
+
+
+class _WeightedCross:
+    """``A' W B`` on a fixed sparsity pattern, for new weights ``W = diag(w)``.
+
+    ``A`` and ``B`` have a fixed number of non-zeros per row (a random term
+    has ``k`` per row, in the columns of the row's level), given as
+    ``(n, k_a)`` / ``(n, k_b)`` column indices and values.  Every row adds
+    ``(√w_i a_ic)(√w_i b_id)`` to entry ``(c, d)`` — the products of the
+    row-scaled matrices, in row order, as SciPy's sparse product forms
+    them.  The entries hit (``keys``, flat row-major indices
+    ``c * n_cols_b + d``, sorted) and the entry of every product are found
+    once, so a reweight is one ``bincount``.
+    """
+
+    def __init__(
+        self,
+        cols_a: NDArray[np.int64],
+        a: FloatArray,
+        cols_b: NDArray[np.int64],
+        b: FloatArray,
+        n_cols_b: int,
+    ) -> None:
+        keys = (cols_a[:, :, None] * n_cols_b + cols_b[:, None, :]).ravel()
+        # products that are 0 for any weights (zeros in z) are left out, as from SciPy's product
+        nonzero = (a[:, :, None] * b[:, None, :]).ravel() != 0.0
+        self.nonzero: NDArray[np.intp] | None = None if np.all(nonzero) else np.flatnonzero(nonzero)
+        if self.nonzero is not None:
+            keys = keys[self.nonzero]
+        self.keys, inverse = np.unique(keys, return_inverse=True)
+        self.inverse = inverse.ravel()
+        self.shape = (a.shape[0], a.shape[1], b.shape[1])
+        # values, or None when all are 1 (intercept-only terms): √w · 1 is √w
+        self.a = _unless_ones(a)
+        self.b = _unless_ones(b)
+
+    def values(self, sqrt_w: FloatArray) -> FloatArray:
+        """The entries at ``keys`` of ``A' diag(w) B``, from ``√w``."""
+        sw = sqrt_w[:, None]
+        sa, sb = _scaled(self.a, sw), _scaled(self.b, sw)
+        weights = np.broadcast_to(sa[:, :, None] * sb[:, None, :], self.shape).ravel()
+        if self.nonzero is not None:
+            weights = weights[self.nonzero]
+        out = np.bincount(self.inverse, weights=weights, minlength=self.keys.size)
+        return np.asarray(out, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -211,24 +285,21 @@ class BlockedPredictor:
     ) -> None:
         n, p = X.shape
         self.n, self.p = n, p
+        self.X = np.asarray(X, dtype=float)
         self.terms = list(terms)
-        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-        sqrt_w = np.sqrt(w)
-        zmats = [term_matrix(t, sqrt_w) for t in self.terms]
-        sizes = [m.shape[1] for m in zmats]
+        zs = [np.asarray(t.z, dtype=float) for t in self.terms]
+        cols = [term_columns(t) for t in self.terms]
+        sizes = [len(t.levels) * z.shape[1] for t, z in zip(self.terms, zs, strict=True)]
         # the term with most columns leads; stable, so ties keep lme4's order
-        self.order = sorted(range(len(zmats)), key=lambda i: -sizes[i])
+        self.order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
         lead = self.order[0]
         self.lead = lead
-        self.k0 = zmats[lead].shape[1] // len(self.terms[lead].levels)
+        self.k0 = zs[lead].shape[1]
         self.nlev0 = len(self.terms[lead].levels)
         self.q = int(sum(sizes))
         self.theta_size = sum(t.cov.n_theta for t in self.terms)
         self.lambda_map = LambdaMap(self.terms)
-
-        self.a00 = _leading_gram(self.terms[lead], sqrt_w)
         # the rest: other random terms, then X, then y
-        xy = np.column_stack([X, y]) * sqrt_w[:, None]
         rest = list(self.order[1:])
         segs, start = [], 0
         for i in rest:
@@ -241,15 +312,9 @@ class BlockedPredictor:
         self._any_vector_rest = any(seg.k > 1 for seg in segs)
         self._re_diag = np.arange(start) * (start + p + 2)  # flat positions of the RE diagonal
         self.m = start + p + 1
-        a_r0, self.a_rr = _rest_gram(zmats[lead], [zmats[i] for i in rest], xy)
-        self._dense_r0 = a_r0.nnz >= _DENSE_FRACTION * a_r0.shape[0] * a_r0.shape[1]
-        if self._dense_r0:
-            self.a_r0_dense: FloatArray = a_r0.toarray()
-        else:
-            a_r0.sort_indices()
-            self.a_r0_sparse: sp.csr_matrix = a_r0
-            self.a_r0t_sparse: sp.csr_matrix = a_r0.T.tocsr()
-        self._scatter = _scatter_kernel(a_r0) if self.k0 == 1 and not self._dense_r0 else None
+        self._design_patterns(zs, cols, sizes[lead])
+        self.a_rr: FloatArray = np.empty((self.m, self.m))
+        self._w: FloatArray | None = None
         # state of the last update
         self.theta: FloatArray = np.full(self.theta_size, np.nan)
         self.lams: list[FloatArray] = []
@@ -258,6 +323,103 @@ class BlockedPredictor:
         self.ldL2 = np.nan
         self.ldRX2 = np.nan
         self.pwrss = np.nan
+        self.reweight(y, weights)
+
+    def _design_patterns(
+        self, zs: Sequence[FloatArray], cols: Sequence[NDArray[np.int64]], q0: int
+    ) -> None:
+        """Everything about ``A`` that does not depend on the weights or on ``y``.
+
+        ``A_R0`` (``m x q0``) has the sparse ``Z_R' W Z_0`` on top and the
+        dense ``[X y]' W Z_0`` below; its CSR pattern, its transpose's and the
+        scatter kernel's pairs are fixed here.
+        """
+        lead, qr, m = self.lead, self.q_rest, self.m
+        self._lead_refs = np.asarray(self.terms[lead].refs, dtype=np.intp)
+        self._lead_z = _unless_ones(zs[lead])
+        self._z0t = _transposed(cols[lead], zs[lead], q0)
+        self._z0t_z = _unless_ones(self._z0t.data.copy())  # unweighted; reweight scales them
+        top_rows = np.empty(0, dtype=np.int64)
+        top_cols = np.empty(0, dtype=np.int64)
+        self._cross_r0: _WeightedCross | None = None
+        self._cross_rr: _WeightedCross | None = None
+        if self.segments:
+            cols_r = np.hstack([cols[seg.term] + seg.start for seg in self.segments])
+            z_r = np.hstack([zs[seg.term] for seg in self.segments])
+            self._cross_r0 = _WeightedCross(cols_r, z_r, cols[lead], zs[lead], q0)
+            self._cross_rr = _WeightedCross(cols_r, z_r, cols_r, z_r, qr)
+            self._zrt = _transposed(cols_r, z_r, qr)
+            self._zrt_z = _unless_ones(self._zrt.data.copy())
+            top_rows, top_cols = np.divmod(self._cross_r0.keys, q0)
+        # [X y]' W Z_0: zero where X is zero on all rows of a level (dummies), else dense
+        abs_z0t = sp.csr_matrix((np.abs(self._z0t.data), self._z0t.indices, self._z0t.indptr))
+        xy_pattern = np.vstack([np.asarray(abs_z0t @ np.abs(self.X)).T != 0.0, np.ones(q0, bool)])
+        self._xy_flat = np.flatnonzero(xy_pattern)
+        xy_rows, xy_cols = np.divmod(self._xy_flat, q0)
+        row_nnz = np.r_[
+            np.bincount(top_rows, minlength=qr), np.bincount(xy_rows, minlength=self.p + 1)
+        ]
+        indptr = np.r_[0, np.cumsum(row_nnz)]
+        indices = np.r_[top_cols, xy_cols]
+        a_r0 = sp.csr_matrix((np.zeros(indices.size), indices, indptr), shape=(m, q0))
+        self._dense_r0 = a_r0.nnz >= _DENSE_FRACTION * m * q0
+        if self._dense_r0:
+            self._r0_flat = np.repeat(np.arange(m), row_nnz) * q0 + indices
+            self.a_r0_dense: FloatArray = np.zeros((m, q0))
+        else:
+            self.a_r0_sparse: sp.csr_matrix = a_r0
+            pos = _csc_positions(a_r0)
+            self._t_positions = pos.data.astype(np.intp)
+            self.a_r0t_sparse: sp.csr_matrix = sp.csr_matrix(
+                (np.zeros(a_r0.nnz), pos.indices, pos.indptr), shape=(q0, m)
+            )
+        self._scatter = _scatter_kernel(a_r0) if self.k0 == 1 and not self._dense_r0 else None
+
+    def reweight(self, y: FloatArray, weights: FloatArray | None = None) -> None:
+        """New response and prior weights on the same design (PIRLS's working ones).
+
+        Refills ``A`` on the patterns fixed at construction; call
+        :meth:`update` next.  Every entry is a sum over rows of products of
+        the ``√w``-scaled rows, as a fresh construction forms it.  The parts
+        that involve the weights only are kept when ``weights`` equal the
+        previous call's (PIRLS starts every evaluation from the same weights).
+        """
+        w = np.ones(self.n) if weights is None else np.asarray(weights, dtype=float)
+        if self._w is None or not np.array_equal(w, self._w):
+            self._set_weights(w)
+        sw = self._sw
+        xy = np.column_stack([self.X, y]) * sw[:, None]
+        xy_0 = np.asarray((self._z0t @ xy).T)  # (p+1) x q0
+        qr, a_rr = self.q_rest, self.a_rr
+        a_rr[qr:, qr:] = xy.T @ xy
+        data = xy_0.ravel()[self._xy_flat]
+        if qr:
+            data = np.concatenate([self._zz_r0, data])
+            zr_xy = np.asarray(self._zrt @ xy)
+            a_rr[:qr, qr:] = zr_xy
+            a_rr[qr:, :qr] = zr_xy.T
+        if self._dense_r0:
+            self.a_r0_dense.ravel()[self._r0_flat] = data
+            return
+        self.a_r0_sparse.data[:] = data
+        self.a_r0t_sparse.data[:] = data[self._t_positions]
+        if self._scatter is not None:
+            self._scatter.set_values(data)
+
+    def _set_weights(self, w: FloatArray) -> None:
+        """The parts of ``A`` without ``X`` or ``y``: ``A_00``, ``Z_R' W Z_0``, ``Z_R' W Z_R``."""
+        self._w = w.copy()
+        sw = np.sqrt(w)
+        self._sw = sw
+        self.a00 = _leading_gram(self._lead_refs, _scaled(self._lead_z, sw[:, None]), self.nlev0)
+        self._z0t.data = _scaled(self._z0t_z, sw[self._z0t.indices])
+        if self._cross_r0 is not None and self._cross_rr is not None:
+            qr = self.q_rest
+            self._zz_r0 = self._cross_r0.values(sw)
+            zz = np.zeros(qr * qr)
+            zz[self._cross_rr.keys] = self._cross_rr.values(sw)
+            self.a_rr[:qr, :qr] = zz.reshape(qr, qr)
+            self._zrt.data = _scaled(self._zrt_z, sw[self._zrt.indices])
 
     # ------------------------------------------------------------------ update
     def update(self, theta: FloatArray) -> None:
@@ -436,11 +598,19 @@ class BlockedPredictor:
         return np.asarray(rinv.T @ rinv, dtype=float)
 
 
-def _leading_gram(term: RandomTermDesign, sqrt_w: FloatArray) -> FloatArray:
-    """``A_00`` of the leading term: one ``k x k`` block ``Σ w z z'`` per level."""
-    z = np.asarray(term.z, dtype=float) * sqrt_w[:, None]
-    refs = np.asarray(term.refs, dtype=np.int64)
-    nlev, k = len(term.levels), z.shape[1]
+def _unless_ones(values: FloatArray) -> FloatArray | None:
+    """``values``, or ``None`` when all are 1 (intercepts: scaling them by ``√w`` gives ``√w``)."""
+    return None if np.all(values == 1.0) else values
+
+
+def _scaled(values: FloatArray | None, sqrt_w: FloatArray) -> FloatArray:
+    """``values * sqrt_w``, with ``None`` for all ones (see :func:`_unless_ones`)."""
+    return sqrt_w if values is None else values * sqrt_w
+
+
+def _leading_gram(refs: NDArray[np.intp], z: FloatArray, nlev: int) -> FloatArray:
+    """``A_00`` of the leading term from its ``√w``-scaled ``z``: one ``k x k`` block per level."""
+    k = z.shape[1]
     a00 = np.empty((nlev, k, k))
     for c1 in range(k):
         for c2 in range(c1, k):
@@ -448,21 +618,6 @@ def _leading_gram(term: RandomTermDesign, sqrt_w: FloatArray) -> FloatArray:
             a00[:, c1, c2] = s
             a00[:, c2, c1] = s
     return a00
-
-
-def _rest_gram(
-    z0: sp.csr_matrix, z_rest: Sequence[sp.csr_matrix], xy: FloatArray
-) -> tuple[sp.csr_matrix, FloatArray]:
-    """``A_R0`` (sparse) and ``A_RR`` (dense) for the rest ``R = [Z_rest, X, y]``."""
-    xy_0 = sp.csr_matrix(np.asarray((z0.T.tocsr() @ xy).T))  # (p+1) x q0
-    xtx = xy.T @ xy
-    if not z_rest:
-        return xy_0, xtx
-    zr = sp.hstack(list(z_rest), format="csr")
-    a_r0 = sp.vstack([(zr.T.tocsr() @ z0).tocsr(), xy_0], format="csr")
-    zr_xy = np.asarray(zr.T @ xy)
-    a_rr = np.block([[(zr.T @ zr).toarray(), zr_xy], [zr_xy.T, xtx]])
-    return a_r0, np.asarray(a_rr, dtype=float)
 
 
 def _scale_rows(s: FloatArray, seg: _Segment, lam: FloatArray) -> None:

@@ -71,7 +71,11 @@ class InitialValues:
 def _ylogy(y: FloatArray, mu: FloatArray) -> FloatArray:
     """``y log(y / μ)`` with ``0 log 0 = 0``."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(y != 0, y * np.log(np.where(y != 0, y / mu, 1.0)), 0.0)
+        out = np.divide(y, mu)
+        np.copyto(out, 1.0, where=(y == 0))  # log 1 = 0: the y = 0 terms are 0
+        np.log(out, out=out)
+    out *= y
+    return out
 
 
 def _rows(mask: FloatArray | NDArray[np.bool_], labels: Sequence[Any] | None) -> list[Any]:
@@ -115,22 +119,45 @@ def _binomial_init(y: FloatArray, w: FloatArray, labels: Sequence[Any] | None) -
     return InitialValues(y, w, np.ones_like(y), (w * y + 0.5) / (w + 1.0))
 
 
+@dataclass(frozen=True)
+class _BinomialAicTerms:
+    """The parts of the binomial ``aic`` that depend on ``y``, trials and weights only."""
+
+    k: FloatArray  # successes, round(m y)
+    failures: FloatArray  # round(m) − k
+    lchoose: FloatArray  # log choose(round(m), k)
+    fac: FloatArray  # w / m, 0 where m = 0
+    used: NDArray[np.bool_]  # fac != 0
+
+    @classmethod
+    def of(cls, y: FloatArray, n: FloatArray, wt: FloatArray) -> _BinomialAicTerms:
+        m = n if np.any(n > 1) else wt
+        mr = np.rint(m)
+        k = np.rint(m * y)
+        # log choose(m, k) is 0 for m <= 1 (lgamma(1) = lgamma(2) = 0): only larger m need it
+        lchoose = np.zeros_like(mr)
+        many = np.flatnonzero(mr > 1)
+        if many.size:
+            mm, km = mr[many], k[many]
+            lchoose[many] = (
+                special.gammaln(mm + 1.0)
+                - special.gammaln(km + 1.0)
+                - special.gammaln(mm - km + 1.0)
+            )
+        fac = np.where(mr > 0, wt / np.where(mr > 0, mr, 1.0), 0.0)
+        return cls(k, mr - k, lchoose, fac, fac != 0)
+
+    def aic(self, mu: FloatArray) -> float:
+        """−2 Σ (w/m) log dbinom(k, m, μ)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = self.lchoose + special.xlogy(self.k, mu) + special.xlog1py(self.failures, -mu)
+            return float(-2.0 * np.sum(np.where(self.used, self.fac * logp, 0.0)))
+
+
 def _binomial_aic(
     y: FloatArray, n: FloatArray, mu: FloatArray, wt: FloatArray, dev: float
 ) -> float:
-    m = n if np.any(n > 1) else wt
-    mr = np.rint(m)
-    k = np.rint(m * y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logp = (
-            special.gammaln(mr + 1.0)
-            - special.gammaln(k + 1.0)
-            - special.gammaln(mr - k + 1.0)
-            + special.xlogy(k, mu)
-            + special.xlog1py(mr - k, -mu)
-        )
-        fac = np.where(mr > 0, wt / np.where(mr > 0, mr, 1.0), 0.0)
-    return float(-2.0 * np.sum(np.where(fac != 0, fac * logp, 0.0)))
+    return _BinomialAicTerms.of(y, n, wt).aic(mu)
 
 
 # -------------------------------------------------------------------- poisson
@@ -234,6 +261,19 @@ class Family:
     initialize_fn: Callable[[FloatArray, FloatArray, Sequence[Any] | None], InitialValues]
     validmu: Callable[[FloatArray], bool]
     has_scale: bool
+
+    def aic_at(
+        self, y: FloatArray, n: FloatArray, wt: FloatArray
+    ) -> Callable[[FloatArray, float], float]:
+        """``aic`` for fixed ``y``, trials and weights, as ``(μ, dev) -> −2 log-likelihood``.
+
+        For repeated evaluations (one per GLMM deviance evaluation): the
+        binomial parts that do not involve ``μ`` are computed once.
+        """
+        if self.family == "binomial":
+            terms = _BinomialAicTerms.of(y, n, wt)
+            return lambda mu, dev: terms.aic(mu)
+        return lambda mu, dev: self.aic(y, n, mu, wt, dev)
 
     def linkfun(self, mu: FloatArray) -> FloatArray:
         """``η = g(μ)``."""
