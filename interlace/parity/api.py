@@ -9,6 +9,11 @@ Frozen mode
     :func:`freeze` records what R produced for each call (the matched call, the fit summary,
     the design and R's objective at a few θ, with R and package versions) as plain JSON;
     :func:`compare_frozen` compares interlace against such a record without R.
+Denominator-df level
+    Opt-in (``levels`` with ``"ddf"``), and on by default when the code attaches lmerTest
+    (``library(lmerTest)``) or calls ``lmerTest::lmer``: for lmer fits, lmerTest's coefficient
+    table and type-3 ``anova`` with Satterthwaite's and (REML fits) Kenward–Roger's method
+    (pbkrtest) against ``coef_table(ddf=...)`` and ``anova(type=3, ddf=...)``.
 """
 
 from __future__ import annotations
@@ -29,18 +34,26 @@ import scipy.sparse as sp
 from interlace._version import __version__
 from interlace.parity.calls import ModelCall, ParityCallError, is_symbol
 from interlace.parity.compare import (
+    compare_ddf,
     compare_designs,
     compare_fits,
     compare_objectives,
     side_notes,
 )
 from interlace.parity.models import ModelAdapter, adapter_for, r_functions
-from interlace.parity.rbridge import RBridge, RCallError, RFit, bridge
+from interlace.parity.rbridge import ParsedCode, RBridge, RCallError, RFit, bridge
 from interlace.parity.report import ParityReport, Row
 from interlace.parity.schema import DesignSummary, FitSummary, ObjectivePoint
 from interlace.parity.tolerances import TOLERANCE_CLASS, ToleranceOverrides, tolerances_for
 
-LEVELS = ("design", "objective", "fit")
+LEVELS = ("design", "objective", "fit", "ddf")
+#: Levels compared when none are chosen (plus ``"ddf"`` when the code attaches lmerTest).
+DEFAULT_LEVELS = ("design", "objective", "fit")
+#: The anova type of the denominator-df level (lmerTest's default).
+ANOVA_TYPE = 3
+_LMERTEST = re.compile(
+    r"^(?:suppressPackageStartupMessages\()?(?:library|require)\(\s*[\"']?lmerTest[\"']?\s*[,)]"
+)
 _R_LOGICAL = {"TRUE": True, "T": True, "FALSE": False, "F": False}
 _HARMLESS = ("library(", "require(", "suppressPackageStartupMessages(", "options(")
 _UNSUPPORTED_MODEL = re.compile(
@@ -67,7 +80,7 @@ def compare(
     code: str,
     *,
     tolerances: ToleranceOverrides | None = None,
-    levels: Sequence[str] = LEVELS,
+    levels: Sequence[str] | None = None,
     **frames: pd.DataFrame,
 ) -> ParityReport:
     """Fit one R model call in R and in interlace and compare the results.
@@ -81,7 +94,9 @@ def compare(
     tolerances
         Per-quantity overrides of the default tolerances (``{"fixef": 1e-6}``).
     levels
-        Which of ``"design"``, ``"objective"``, ``"fit"`` to compare.
+        Which of ``"design"``, ``"objective"``, ``"fit"``, ``"ddf"`` to compare.  By default
+        the first three, and ``"ddf"`` too when the code attaches lmerTest
+        (``library(lmerTest)``) or calls ``lmerTest::lmer``.
     **frames
         The data frames the code names (``sleepstudy=df``).
 
@@ -94,7 +109,7 @@ def compare(
     ParityCallError
         If the code has no or several model calls, or a call cannot be reproduced.
     interlace.parity.rbridge.RUnavailableError
-        If R, rpy2 or a needed R package is missing.
+        If R, rpy2 or a needed R package (lmerTest and pbkrtest for ``"ddf"``) is missing.
     interlace.parity.rbridge.RCallError
         If R fails to fit the model.
     """
@@ -111,7 +126,7 @@ def compare_all(
     code: str,
     *,
     tolerances: ToleranceOverrides | None = None,
-    levels: Sequence[str] = LEVELS,
+    levels: Sequence[str] | None = None,
     errors: Literal["raise", "report"] = "raise",
     **frames: pd.DataFrame,
 ) -> list[ParityReport]:
@@ -130,12 +145,15 @@ def _compare_code(
     code: str,
     frames: Mapping[str, pd.DataFrame],
     tolerances: ToleranceOverrides | None,
-    levels: Sequence[str],
+    levels: Sequence[str] | None,
     errors: Literal["raise", "report"],
 ) -> list[ParityReport]:
-    _check_levels(levels)
+    if levels is not None:
+        _check_levels(levels)
     b = bridge()
     parsed = b.parse_calls(code, r_functions())
+    if levels is None:
+        levels = DEFAULT_LEVELS + (("ddf",) if attaches_lmertest(parsed) else ())
     unsupported = [s for s in parsed.skipped if _UNSUPPORTED_MODEL.match(s)]
     if unsupported and errors == "raise":
         raise ParityCallError(
@@ -172,8 +190,19 @@ def _compare_code(
     return reports
 
 
-def freeze(code: str, **frames: pd.DataFrame) -> list[dict[str, Any]]:
+def freeze(code: str, *, ddf: bool | None = None, **frames: pd.DataFrame) -> list[dict[str, Any]]:
     """Record R's results for every model call in ``code`` (frozen-mode reference cases).
+
+    Parameters
+    ----------
+    code
+        R code with model calls.
+    ddf
+        Record the denominator-df tables too (lmer fits: lmerTest's coefficient and type-3
+        anova tables, in the summary's ``ddf`` and ``anova``); by default when the code
+        attaches lmerTest, as for :func:`compare`.
+    **frames
+        The data frames the code names.
 
     Returns
     -------
@@ -187,10 +216,13 @@ def freeze(code: str, **frames: pd.DataFrame) -> list[dict[str, Any]]:
     """
     b = bridge()
     cases = []
-    for call in b.parse_calls(code, r_functions()).calls:
+    parsed = b.parse_calls(code, r_functions())
+    record_ddf = attaches_lmertest(parsed) if ddf is None else ddf
+    for call in parsed.calls:
         adapter = adapter_for(call.function)
-        fit, versions, env = _fit_in_r(b, adapter, call, frames)
-        summary: FitSummary = getattr(b, adapter.r_summary)(fit, versions)
+        with_ddf = record_ddf and adapter.r_ddf is not None
+        fit, versions, env = _fit_in_r(b, adapter, call, frames, ddf=with_ddf)
+        summary = _r_summary(b, adapter, fit, versions, ddf=with_ddf)
         design = getattr(b, adapter.r_design)(fit) if adapter.r_design else None
         arguments = _live_arguments(b, adapter, call, _frame_for(call, frames), env)
         objective: list[dict[str, Any]] = []
@@ -223,7 +255,7 @@ def compare_frozen(
     case: Mapping[str, Any] | str | Path,
     *,
     tolerances: ToleranceOverrides | None = None,
-    levels: Sequence[str] = LEVELS,
+    levels: Sequence[str] | None = None,
     **frames: pd.DataFrame,
 ) -> ParityReport:
     """Compare interlace against a case recorded by :func:`freeze` (no R needed).
@@ -232,10 +264,14 @@ def compare_frozen(
     ----------
     case
         The record, or the path of a JSON file holding it.
-    tolerances, levels, **frames
+    tolerances, **frames
         As for :func:`compare`.
+    levels
+        As for :func:`compare`; by default ``"ddf"`` is compared when the record holds the
+        denominator-df tables.
     """
-    _check_levels(levels)
+    if levels is not None:
+        _check_levels(levels)
     record = _load_case(case)
     call = ModelCall.from_dict(record["call"])
     adapter = adapter_for(call.function)
@@ -247,6 +283,8 @@ def compare_frozen(
     }
     run = _run_interlace(call, adapter, data, arguments, notes)
     r_summary = FitSummary.from_dict(record["summary"])
+    if levels is None:
+        levels = DEFAULT_LEVELS + (("ddf",) if r_summary.ddf is not None else ())
     table = tolerances_for(adapter.tolerance_class, tolerances)
     rows: list[Row] = []
     if run.result is not None:
@@ -271,14 +309,38 @@ def compare_frozen(
 # --- live mode ----------------------------------------------------------------------------------
 
 
+def attaches_lmertest(parsed: ParsedCode) -> bool:
+    """Whether R code attaches lmerTest (``library(lmerTest)``) or calls ``lmerTest::lmer``."""
+    return any(_LMERTEST.match(s) for s in parsed.skipped) or any(
+        c.source.startswith("lmerTest::") for c in parsed.calls
+    )
+
+
 def _fit_in_r(
-    b: RBridge, adapter: ModelAdapter, call: ModelCall, frames: Mapping[str, pd.DataFrame]
+    b: RBridge,
+    adapter: ModelAdapter,
+    call: ModelCall,
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    ddf: bool,
 ) -> tuple[RFit, dict[str, str], Any]:
-    b.require(adapter.packages)
-    versions = b.versions(adapter.packages)
+    packages = adapter.packages + (adapter.ddf_packages if ddf else ())
+    b.require(packages)
+    versions = b.versions(packages)
     _frame_for(call, frames)
     env = b.environment(frames)
     return b.fit(call, adapter.qualified, env), versions, env
+
+
+def _r_summary(
+    b: RBridge, adapter: ModelAdapter, fit: RFit, versions: Mapping[str, str], *, ddf: bool
+) -> FitSummary:
+    """R's summary of a fit, with the denominator-df tables when ``ddf``."""
+    summary: FitSummary = getattr(b, adapter.r_summary)(fit, versions)
+    if not ddf or adapter.r_ddf is None:
+        return summary
+    coef, anova = getattr(b, adapter.r_ddf)(fit, ANOVA_TYPE)
+    return dataclasses.replace(summary, ddf=coef, anova=anova)
 
 
 def _compare_live(
@@ -291,8 +353,9 @@ def _compare_live(
 ) -> ParityReport:
     adapter = adapter_for(call.function)
     notes = adapter.check_arguments(call)
-    fit, versions, env = _fit_in_r(b, adapter, call, frames)
-    r_summary: FitSummary = getattr(b, adapter.r_summary)(fit, versions)
+    ddf = "ddf" in levels and adapter.r_ddf is not None
+    fit, versions, env = _fit_in_r(b, adapter, call, frames, ddf=ddf)
+    r_summary = _r_summary(b, adapter, fit, versions, ddf=ddf)
     data = _frame_for(call, frames)
     run = _run_interlace(call, adapter, data, _live_arguments(b, adapter, call, data, env), notes)
     table = tolerances_for(adapter.tolerance_class, tolerances)
@@ -404,6 +467,8 @@ def _report(
         py_summary = run.adapter.summarize(run.result)
         if "fit" in levels:
             rows = rows + compare_fits(r_summary, py_summary, table)
+        if "ddf" in levels:
+            rows = rows + _ddf_rows(run, r_summary, py_summary, table)
         extra = tuple(w for w in run.warnings if w not in py_summary.warnings)
         py_summary = dataclasses.replace(py_summary, warnings=py_summary.warnings + extra)
         notes += side_notes(r_summary, py_summary)
@@ -417,6 +482,25 @@ def _report(
             **meta,
         },
     )
+
+
+def _ddf_rows(
+    run: _Run, r_summary: FitSummary, py_summary: FitSummary, table: Mapping[str, Any]
+) -> list[Row]:
+    """The denominator-df level: interlace's tables for the methods R reported."""
+    adapter = run.adapter
+    if adapter.ddf is None:
+        reason = f"not defined for {adapter.function} fits"
+        return [Row("ddf", "ddf tables", reason, None, None, "", "info")]
+    if r_summary.ddf is None:
+        return [Row("ddf", "ddf tables", None, "not recorded for R", None, "", "missing")]
+    methods = list(dict.fromkeys(str(m) for m in r_summary.ddf["method"]))
+    try:
+        coef, anova = adapter.ddf(run.result, methods, ANOVA_TYPE)
+    except Exception as exc:  # an interlace failure is a parity finding, reported as such
+        error = f"{type(exc).__name__}: {exc}"
+        return [Row("ddf", "interlace ddf tables", "computed", error, None, "exact", "FAIL")]
+    return compare_ddf(r_summary, dataclasses.replace(py_summary, ddf=coef, anova=anova), table)
 
 
 def _check_levels(levels: Sequence[str]) -> None:

@@ -71,7 +71,8 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
         "--level",
         action="append",
         choices=LEVELS,
-        help="compare only these levels (default: all)",
+        help="compare only these levels (default: design, objective and fit, and ddf when the "
+        "file attaches lmerTest)",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the reports as JSON")
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         reports = compare_all(
             code,
             tolerances=tolerances,
-            levels=tuple(args.level or LEVELS),
+            levels=tuple(args.level) if args.level else None,
             errors="report",
             **frames,
         )

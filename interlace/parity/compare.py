@@ -6,10 +6,14 @@
    interlace's θ and interlace's objective at R's θ, which separates an objective bug from an
    optimiser difference;
 3. **final fit** (:func:`compare_fits`): fixed effects, SEs, θ, σ, log-likelihood (one-sided),
-   variance components, conditional modes and the per-class extras.
+   variance components, conditional modes and the per-class extras;
 
-:func:`compare_summaries` puts the fit level into a :class:`ParityReport` (for instance to compare
-against a frozen R summary).
+and, opt-in for linear mixed models, the **denominator-df** level (:func:`compare_ddf`): the
+coefficient tables (df, t, p; Kenward–Roger's adjusted SE) and type-3 anova tables (NumDF,
+DenDF, F, p) of lmerTest with Satterthwaite's and Kenward–Roger's method.
+
+:func:`compare_summaries` puts the fit level (and the ddf level when the summaries carry its
+tables) into a :class:`ParityReport` (for instance to compare against a frozen R summary).
 """
 
 from __future__ import annotations
@@ -144,7 +148,56 @@ def compare_fits(r: FitSummary, interlace: FitSummary, tolerances: Tolerances) -
     rows += compare_series(level, "zi", r.zi, interlace.zi, tolerances["zi"])
     rows += compare_series(level, "disp", r.disp, interlace.disp, tolerances["disp"])
     rows += _compare_cox(r, interlace, tolerances)
-    rows += _compare_ddf(r, interlace, tolerances["ddf"])
+    return rows
+
+
+def compare_ddf(r: FitSummary, interlace: FitSummary, tolerances: Tolerances) -> list[Row]:
+    """Rows of the denominator-df level, matched by (method, term) in R's order.
+
+    Coefficient tables: ``df`` (tolerance ``ddf``), ``t`` (``statistic``), ``p`` (``pvalue``)
+    and, for Kenward–Roger, the adjusted standard error ``se`` (``se``; Satterthwaite's is
+    the fit's SE, already compared at the fit level).  Anova tables: ``NumDF`` (exact),
+    ``DenDF`` (``ddf``), ``F`` (``statistic``) and ``p`` (``pvalue``).
+    """
+    columns = {"df": "ddf", "t": "statistic", "p": "pvalue"}
+    rows = _compare_tables(
+        r.ddf, interlace.ddf, "{column}[{term}] ({method})", columns, tolerances, {"se": "se"}
+    )
+    columns = {"NumDF": "exact", "DenDF": "ddf", "F": "statistic", "p": "pvalue"}
+    return rows + _compare_tables(
+        r.anova, interlace.anova, "anova {column}[{term}] ({method})", columns, tolerances, {}
+    )
+
+
+def _compare_tables(
+    r: pd.DataFrame | None,
+    interlace: pd.DataFrame | None,
+    label: str,
+    columns: Mapping[str, str],
+    tolerances: Tolerances,
+    kenward_roger: Mapping[str, str],
+) -> list[Row]:
+    """One row per (method, term, column); ``kenward_roger`` columns only for that method."""
+    if r is None and interlace is None:
+        return []
+    keyed = [
+        {} if frame is None else {(row.method, row.term): row for row in frame.itertuples()}
+        for frame in (r, interlace)
+    ]
+    rows = []
+    for key in list(keyed[0]) + [k for k in keyed[1] if k not in keyed[0]]:
+        method, term = key
+        extra = kenward_roger if method == "kenward-roger" else {}
+        for column, quantity in {**extra, **columns}.items():
+            r_value, py_value = (
+                None if key not in side else getattr(side[key], column) for side in keyed
+            )
+            name = label.format(column=column, term=term, method=method)
+            rows.append(
+                exact_row("ddf", name, r_value, py_value)
+                if quantity == "exact"
+                else numeric_row("ddf", name, r_value, py_value, tolerances[quantity])
+            )
     return rows
 
 
@@ -218,7 +271,7 @@ def compare_summaries(
     table = tolerances_for(cls, tolerances)
     return ParityReport(
         title=title or r.model_class,
-        rows=tuple(compare_fits(r, interlace, table)),
+        rows=tuple(compare_fits(r, interlace, table) + compare_ddf(r, interlace, table)),
         notes=tuple(side_notes(r, interlace)),
         meta={"tolerance_class": cls},
     )
@@ -355,21 +408,6 @@ def _compare_cox(r: FitSummary, interlace: FitSummary, tolerances: Tolerances) -
         tol = tolerances["loglik"] if part != "null" else tolerances["fixef"]
         rows.append(numeric_row("fit", f"coxme loglik {part}", rv, pv, tol))
     return rows
-
-
-def _compare_ddf(r: FitSummary, interlace: FitSummary, tolerance: Tolerance) -> list[Row]:
-    if r.ddf is None and interlace.ddf is None:
-        return []
-    method = r.ddf_method or interlace.ddf_method or "ddf"
-
-    def as_series(frame: pd.DataFrame | None) -> pd.Series | None:
-        return (
-            None if frame is None else pd.Series(frame["df"].to_numpy(float), index=frame["term"])
-        )
-
-    return compare_series(
-        "fit", f"df ({method})", as_series(r.ddf), as_series(interlace.ddf), tolerance
-    )
 
 
 def _matrix_row(

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from interlace.parity.api import LEVELS, compare, compare_frozen, freeze
+from interlace.parity.api import compare, compare_frozen, freeze
 from interlace.parity.calls import ParityCallError
 from interlace.parity.report import ParityReport
 
@@ -44,7 +44,8 @@ class ParityCase:
     id : str
         File-name-safe identifier.
     code : str
-        One R model call.
+        One R model call, possibly after ``library()`` lines (``library(lmerTest)`` records
+        and compares the denominator-df level).
     datasets : tuple of str
         Bundled datasets the call uses, bound under their own names.
     tolerance_class : str
@@ -99,8 +100,8 @@ def load_corpus(path: str | Path) -> list[ParityCase]:
 
 
 def run_live(case: ParityCase, levels: Sequence[str] | None = None) -> ParityReport:
-    """Compare the case live (R via rpy2)."""
-    return compare(case.code, tolerances=case.tolerances, levels=levels or LEVELS, **case.frames())
+    """Compare the case live (R via rpy2); ``levels`` as for :func:`~interlace.parity.compare`."""
+    return compare(case.code, tolerances=case.tolerances, levels=levels, **case.frames())
 
 
 def frozen_path(case: ParityCase, directory: str | Path) -> Path:
@@ -111,13 +112,13 @@ def frozen_path(case: ParityCase, directory: str | Path) -> Path:
 def run_frozen(case: ParityCase, directory: str | Path) -> ParityReport:
     """Compare the case against its frozen record in ``directory`` (no R needed)."""
     return compare_frozen(
-        frozen_path(case, directory), tolerances=case.tolerances, levels=LEVELS, **case.frames()
+        frozen_path(case, directory), tolerances=case.tolerances, levels=None, **case.frames()
     )
 
 
 def freeze_case(case: ParityCase, directory: str | Path) -> Path:
     """Run the case in R and write its frozen record; returns the file written."""
-    (record,) = freeze(case.code, **case.frames())
+    (record,) = freeze(case.code, ddf=None, **case.frames())
     record["id"] = case.id
     path = frozen_path(case, directory)
     path.write_text(json.dumps(record, separators=(",", ":")) + "\n", encoding="utf-8")

@@ -16,6 +16,11 @@ register it in :data:`ADAPTERS`.  An adapter provides
   float``) for the design and same-θ levels, with ``r_devfun`` telling whether R's function has
   ``devFunOnly``, and ``parameters`` (``(call, summary) -> vector``) giving the argument of
   that deviance function (θ by default; ``(θ, β)`` for ``glmer`` with ``nAGQ >= 1``);
+* optional ``r_ddf`` and ``ddf`` for the denominator-df level: the bridge method giving R's
+  coefficient and anova tables (``(fit, anova type) -> (coef, anova)``, needing the R packages
+  ``ddf_packages``) and ``(result, methods, anova type) -> (coef, anova)`` giving interlace's,
+  in the layouts of :data:`~interlace.parity.schema.DDF_COLUMNS` and
+  :data:`~interlace.parity.schema.ANOVA_COLUMNS`;
 * optional ``r_arguments``: formal argument → name of the bridge method that evaluates it in R
   when it is not a plain number or vector (``family = binomial(link = "probit")``).
 
@@ -34,10 +39,20 @@ import pandas as pd
 
 from interlace._version import __version__
 from interlace.parity.calls import ModelCall, ParityCallError
-from interlace.parity.schema import DesignSummary, FitSummary, LogLik, ranef_long
+from interlace.parity.schema import (
+    ANOVA_COLUMNS,
+    DDF_COLUMNS,
+    DesignSummary,
+    FitSummary,
+    LogLik,
+    ranef_long,
+)
 
 #: Resolved interlace arguments: Python values for the formal arguments of the call.
 Arguments = Mapping[str, Any]
+
+#: A coefficient table and an anova table with denominator df (schema layouts).
+DdfTables = tuple[pd.DataFrame, pd.DataFrame]
 
 
 def theta_parameters(call: ModelCall, summary: FitSummary) -> list[float]:
@@ -64,6 +79,9 @@ class ModelAdapter:
     r_devfun: bool = False
     parameters: Callable[[ModelCall, FitSummary], list[float]] = theta_parameters
     r_arguments: Mapping[str, str] = field(default_factory=dict)
+    ddf_packages: tuple[str, ...] = ()
+    r_ddf: str | None = None
+    ddf: Callable[[Any, Sequence[str], int], DdfTables] | None = None
 
     def check_arguments(self, call: ModelCall) -> list[str]:
         """Notes for ignored arguments.
@@ -144,6 +162,42 @@ def _objective_lmer(result: Any, theta: Sequence[float]) -> float:
     return float(lmer_objective(result.design, REML=result.REML)(np.asarray(theta, dtype=float)))
 
 
+def _ddf_lmer(result: Any, methods: Sequence[str], anova_type: int) -> DdfTables:
+    """``coef_table(ddf=method)`` and ``anova(type=anova_type, ddf=method)`` for each method."""
+    coef, tests = [], []
+    for method in methods:
+        table = result.coef_table(ddf=method)
+        coef.append(
+            pd.DataFrame(
+                {
+                    "method": method,
+                    "term": [str(t) for t in table.index],
+                    "se": table["Std. Error"].to_numpy(float),
+                    "df": table["df"].to_numpy(float),
+                    "t": table["t value"].to_numpy(float),
+                    "p": table["Pr(>|t|)"].to_numpy(float),
+                },
+                columns=list(DDF_COLUMNS),
+            )
+        )
+        anova = result.anova(type=anova_type, ddf=method)
+        tests.append(
+            pd.DataFrame(
+                {
+                    "method": method,
+                    "type": float(anova_type),
+                    "term": [str(t) for t in anova.index],
+                    "NumDF": anova["NumDF"].to_numpy(float),
+                    "DenDF": anova["DenDF"].to_numpy(float),
+                    "F": anova["F value"].to_numpy(float),
+                    "p": anova["Pr(>F)"].to_numpy(float),
+                },
+                columns=list(ANOVA_COLUMNS),
+            )
+        )
+    return pd.concat(coef, ignore_index=True), pd.concat(tests, ignore_index=True)
+
+
 LMER = ModelAdapter(
     function="lmer",
     qualified="lme4::lmer",
@@ -158,6 +212,9 @@ LMER = ModelAdapter(
     design=_design_merMod,
     objective=_objective_lmer,
     r_devfun=True,
+    ddf_packages=("lmerTest", "pbkrtest"),
+    r_ddf="ddf_merMod",
+    ddf=_ddf_lmer,
 )
 
 # --- glmer ------------------------------------------------------------------------------------

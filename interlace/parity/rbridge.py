@@ -38,7 +38,7 @@ import scipy.sparse as sp
 
 from interlace.errors import DataError, InterlaceError
 from interlace.parity.calls import ModelCall
-from interlace.parity.schema import DesignSummary, FitSummary, LogLik
+from interlace.parity.schema import ANOVA_COLUMNS, DDF_COLUMNS, DesignSummary, FitSummary, LogLik
 
 RPY2_SPEC = "rpy2>=3.5.17,<3.6"
 _R_INT_MAX = 2**31 - 1
@@ -228,6 +228,25 @@ local({
          converged = identical(as.integer(conv$opt), 0L) &&
            (is.null(conv$lme4$code) || all(conv$lme4$code == 0L)))
   }
+
+  ddf_merMod <- function(m, type) capture({
+    mt <- lmerTest::as_lmerModLmerTest(m)
+    methods <- c("Satterthwaite", if (lme4::isREML(m)) "Kenward-Roger")
+    coef <- lapply(methods, function(d) {
+      ct <- summary(mt, ddf = d)$coefficients
+      list(method = rep(d, nrow(ct)), term = rownames(ct), se = unname(ct[, "Std. Error"]),
+           df = unname(ct[, "df"]), t = unname(ct[, "t value"]), p = unname(ct[, "Pr(>|t|)"]))
+    })
+    tests <- lapply(methods, function(d) {
+      a <- stats::anova(mt, type = type, ddf = d)
+      list(method = rep(d, nrow(a)), term = rownames(a), NumDF = as.numeric(a$NumDF),
+           DenDF = as.numeric(a$DenDF), F = as.numeric(a[["F value"]]),
+           p = as.numeric(a[["Pr(>F)"]]))
+    })
+    stack <- function(parts) lapply(stats::setNames(nm = names(parts[[1]])),
+                                    function(k) unlist(lapply(parts, `[[`, k)))
+    list(coef = stack(coef), anova = stack(tests))
+  })
 
   design_merMod <- function(m) {
     X <- lme4::getME(m, "X")
@@ -586,6 +605,40 @@ class RBridge:
             warnings=fit.warnings,
             versions=dict(versions),
         )
+
+    def ddf_merMod(self, fit: RFit, anova_type: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """lmerTest's coefficient and ``anova(type = anova_type)`` tables of an lmer fit.
+
+        Satterthwaite always; Kenward–Roger (pbkrtest) for REML fits, the only ones lmerTest
+        gives it for.  Methods are named ``"satterthwaite"`` and ``"kenward-roger"``.
+
+        Returns
+        -------
+        tuple of pandas.DataFrame
+            Frames with the columns of :data:`~interlace.parity.schema.DDF_COLUMNS` and
+            :data:`~interlace.parity.schema.ANOVA_COLUMNS`.
+
+        Raises
+        ------
+        RCallError
+            If lmerTest or pbkrtest fails.
+        """
+        value, _, _ = self._captured(
+            f"the denominator-df tables of {fit.call.label}",
+            "ddf_merMod",
+            fit.handle,
+            self._ro.IntVector([anova_type]),
+        )
+
+        def frame(part: Any, columns: Sequence[str]) -> pd.DataFrame:
+            methods = [str(m).lower() for m in _strings(part.rx2("method"))]
+            keys: dict[str, list[Any]] = {"method": methods, "term": _strings(part.rx2("term"))}
+            if "type" in columns:
+                keys["type"] = [float(anova_type)] * len(methods)
+            numbers = {c: _floats(part.rx2(c)) for c in columns if c not in keys}
+            return pd.DataFrame({**keys, **numbers}, columns=list(columns))
+
+        return frame(value.rx2("coef"), DDF_COLUMNS), frame(value.rx2("anova"), ANOVA_COLUMNS)
 
     def design_merMod(self, fit: RFit) -> DesignSummary:
         """The design (``getME``: X, Zt, Lind, lower, cnms) of an lme4 fit."""

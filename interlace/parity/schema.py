@@ -5,8 +5,9 @@ errors, θ, σ, the log-likelihood with its degrees of freedom and number of obs
 REML flag, the variance components in the layout of ``as.data.frame(VarCorr(fit))`` and the
 conditional modes in the long layout of ``as.data.frame(ranef(fit))``.  Model classes add
 optional parts: ``clmm`` thresholds, ``glmmTMB`` zero-inflation and dispersion coefficients,
-``coxme``'s three log-likelihoods (NULL, integrated, penalised) and denominator degrees of
-freedom (Satterthwaite / Kenward–Roger).
+``coxme``'s three log-likelihoods (NULL, integrated, penalised) and, for linear mixed models,
+the tables that carry denominator degrees of freedom (Satterthwaite / Kenward–Roger): the
+coefficient table of lmerTest's ``summary`` and its type-3 ``anova`` table, one block per method.
 
 A summary serialises to plain JSON (:meth:`FitSummary.to_dict`, :meth:`FitSummary.from_dict`),
 which is the frozen-mode fixture format.
@@ -24,7 +25,8 @@ import pandas as pd
 
 VARCORR_COLUMNS = ("grp", "var1", "var2", "vcov", "sdcor")
 RANEF_COLUMNS = ("grpvar", "term", "grp", "condval", "condsd")
-DDF_COLUMNS = ("term", "df")
+DDF_COLUMNS = ("method", "term", "se", "df", "t", "p")
+ANOVA_COLUMNS = ("method", "type", "term", "NumDF", "DenDF", "F", "p")
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,11 @@ class FitSummary:
         ``clmm`` thresholds (``fit$alpha``); ``glmmTMB`` ``fixef(fit)$zi`` and ``$disp``.
     cox_loglik : CoxLogLik or None
     ddf : pandas.DataFrame or None
-        Columns ``term, df``; ``ddf_method`` names the method.
-    ddf_method : str or None
-        ``"satterthwaite"`` or ``"kenward-roger"``.
+        Coefficient tables with denominator df, columns ``method, term, se, df, t, p``
+        (``method`` is ``"satterthwaite"`` or ``"kenward-roger"``; ``se`` is the adjusted
+        standard error for Kenward–Roger).
+    anova : pandas.DataFrame or None
+        F tests of the fixed-effect terms, columns ``method, type, term, NumDF, DenDF, F, p``.
     messages, warnings : tuple of str
         Messages and warnings issued while fitting.
     versions : Mapping[str, str]
@@ -107,7 +111,7 @@ class FitSummary:
     disp: pd.Series | None = None
     cox_loglik: CoxLogLik | None = None
     ddf: pd.DataFrame | None = None
-    ddf_method: str | None = None
+    anova: pd.DataFrame | None = None
     messages: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     versions: Mapping[str, str] = field(default_factory=dict)
@@ -141,7 +145,7 @@ class FitSummary:
                 "penalized": self.cox_loglik.penalized,
             },
             "ddf": None if self.ddf is None else _frame_dict(self.ddf),
-            "ddf_method": self.ddf_method,
+            "anova": None if self.anova is None else _frame_dict(self.anova),
             "messages": list(self.messages),
             "warnings": list(self.warnings),
             "versions": dict(self.versions),
@@ -169,7 +173,7 @@ class FitSummary:
             disp=_optional_series(data.get("disp")),
             cox_loglik=None if cox is None else CoxLogLik(**{k: float(v) for k, v in cox.items()}),
             ddf=None if data.get("ddf") is None else _frame_from(data["ddf"], DDF_COLUMNS),
-            ddf_method=data.get("ddf_method"),
+            anova=None if data.get("anova") is None else _frame_from(data["anova"], ANOVA_COLUMNS),
             messages=tuple(data.get("messages", ())),
             warnings=tuple(data.get("warnings", ())),
             versions=dict(data.get("versions", {})),

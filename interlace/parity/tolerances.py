@@ -27,7 +27,15 @@ cox         1e-3 a  1e-2 r  10% r      10% r         1e-3 a   1e-8 r      1e-10
 (``a`` = absolute, ``r`` = relative; SEs also pass within the fixef absolute tolerance, θ within
 1e-4 absolute and variance components within 1e-6 absolute, so that zeros of singular fits compare;
 the objective also passes within 1e-6 absolute; design values are absolute or relative to the
-largest entry.)  Every default can be overridden per call with a mapping
+largest entry.)
+
+Denominator-df level (lmer fits against lmerTest and pbkrtest; the same in every class), the
+bar of the LMM inference work: ``ddf`` (t-test df, anova ``DenDF``) 1e-4 relative, ``pvalue``
+1e-3 relative and ``statistic`` (t and F values) 1e-5 relative.  lmerTest differentiates
+numerically while interlace uses analytic derivatives, so df agree to about 1e-5 relative,
+not to the last digit; p-values of tiny size (1e-17) are compared relatively as well.
+
+Every default can be overridden per call with a mapping
 from quantity name to a :class:`Tolerance` or to a number (read as an absolute tolerance for
 ``fixef``/``loglik``/``thresholds``/``zi``/``disp`` and as a relative one otherwise).
 """
@@ -90,9 +98,7 @@ EXACT = Tolerance()
 ABSOLUTE_QUANTITIES = frozenset({"fixef", "loglik", "thresholds", "zi", "disp"})
 
 
-def _table(
-    fixef: float, se: float, vc: float, loglik: float, ddf: float = 1e-3
-) -> Mapping[str, Tolerance]:
+def _table(fixef: float, se: float, vc: float, loglik: float) -> Mapping[str, Tolerance]:
     return MappingProxyType(
         {
             "fixef": Tolerance(atol=fixef),
@@ -105,7 +111,9 @@ def _table(
             "thresholds": Tolerance(atol=fixef),
             "zi": Tolerance(atol=fixef),
             "disp": Tolerance(atol=fixef),
-            "ddf": Tolerance(rtol=ddf),
+            "ddf": Tolerance(rtol=1e-4),
+            "pvalue": Tolerance(rtol=1e-3),
+            "statistic": Tolerance(rtol=1e-5),
             "objective": Tolerance(atol=1e-6, rtol=1e-8),
             "design": Tolerance(atol=1e-10, rtol=1e-10),
             "exact": EXACT,

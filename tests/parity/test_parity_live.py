@@ -66,7 +66,7 @@ def test_unsupported_argument_is_refused_or_reported() -> None:
 
 def test_freeze_reproduces_the_stored_record() -> None:
     """Stored versus live: the committed record still matches what R computes here."""
-    (record,) = freeze(CORPUS[0].code, **CORPUS[0].frames())
+    (record,) = freeze(CORPUS[0].code, ddf=None, **CORPUS[0].frames())
     stored = json.loads((PARITY / f"{CORPUS[0].id}.json").read_text(encoding="utf-8"))
     assert record["call"] == stored["call"]
     assert record["summary"]["fixef"]["values"] == pytest.approx(
