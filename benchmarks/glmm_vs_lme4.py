@@ -20,20 +20,15 @@ import os
 # One BLAS thread, like R's reference BLAS here (see lmm_vs_lme4.py).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import json
-import statistics
-import subprocess
 import sys
 import time
-import tracemalloc
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
+
+from sidebyside import ROOT, markdown_formula, run_r, table_row, time_fits
 
 import interlace.datasets as datasets
 from interlace.api.glmer import glmer
 
-ROOT = Path(__file__).resolve().parents[1]
 SECTION = "\n## GLMM: interlace `glmer` vs lme4"
 NEXT = "\n## Large crossed design"  # written by movielens_sim.py, kept after this section
 
@@ -72,40 +67,10 @@ CASES = [
 ]
 
 
-def run_lme4(case: Case) -> dict[str, object]:
-    out = subprocess.run(
-        ["Rscript", str(ROOT / "benchmarks" / "glmm_lme4.R"), case.name, str(case.repeats)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
-def run_interlace(case: Case) -> dict[str, float | int]:
+def run_interlace(case: Case) -> dict[str, float]:
     data = datasets.load(case.data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        glmer(case.formula, data, family=case.family)  # warm-up (imports, caches)
-        wall, cpu = [], []
-        for _ in range(case.repeats):
-            t0, c0 = time.perf_counter(), time.process_time()
-            fit = glmer(case.formula, data, family=case.family)
-            wall.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-        tracemalloc.start()
-        glmer(case.formula, data, family=case.family)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return {
-        "elapsed": statistics.median(wall),
-        "cpu": statistics.median(cpu),
-        "feval": fit.optinfo.feval,
-        "objective": -2.0 * fit.llf,
-        "peak_mb": peak / 2**20,
-    }
+    fit, timing = time_fits(lambda: glmer(case.formula, data, family=case.family), case.repeats)
+    return {**timing, "feval": fit.optinfo.feval, "objective": -2.0 * fit.llf}
 
 
 def main() -> None:
@@ -114,7 +79,7 @@ def main() -> None:
     for case in CASES:
         if quick and case.name != "cbpp":
             continue
-        r = run_lme4(case)
+        r = run_r("glmm_lme4.R", case.name, case.repeats)
         p = run_interlace(case)
         rows.append((case, r, p))
         print(case.name, f"lme4 {r['elapsed']:.3f}s  interlace {p['elapsed']:.3f}s", flush=True)
@@ -130,7 +95,7 @@ def main() -> None:
     path.write_text(head.rstrip("\n") + "\n" + report(rows) + tail)
 
 
-def report(rows: list[tuple[Case, dict[str, object], dict[str, float | int]]]) -> str:
+def report(rows: list[tuple[Case, dict[str, object], dict[str, float]]]) -> str:
     """The Markdown of the GLMM section."""
     load = os.getloadavg()
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -152,15 +117,8 @@ def report(rows: list[tuple[Case, dict[str, object], dict[str, float | int]]]) -
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case, r, p in rows:
-        rw, rc = float(str(r["elapsed"])), float(str(r["cpu"]))
-        pw, pc = float(p["elapsed"]), float(p["cpu"])
-        formula = case.formula.replace("|", "\\|")  # a bar would split the Markdown cell
-        lines.append(
-            f"| {case.name}: `{formula}` ({case.family}) | {rw:.3f} | {pw:.3f} | {rw / pw:.1f}x |"
-            f" {rc:.3f} | {pc:.3f} | {rc / pc:.1f}x | {r['feval']} / {p['feval']} |"
-            f" {float(str(r['objective'])):.6f} / {float(p['objective']):.6f} |"
-            f" {float(str(r['peak_mb'])):.0f} / {float(p['peak_mb']):.1f} |"
-        )
+        label = f"{case.name}: `{markdown_formula(case.formula)}` ({case.family})"
+        lines.append(table_row(label, r, p, peak_digits=1))
     return "\n".join(["", *lines, ""])
 
 

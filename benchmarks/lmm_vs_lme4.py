@@ -19,24 +19,17 @@ import os
 # 2-core box a second OpenBLAS thread spins against other jobs and slows fits many-fold.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import json
 import platform
 import resource
-import statistics
-import subprocess
 import sys
 import time
-import tracemalloc
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+from sidebyside import ROOT, markdown_formula, run_r, table_row, time_fits
 
 import interlace.datasets as datasets
 from interlace.api.lmer import lmer
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -56,40 +49,10 @@ CASES = [
 ]
 
 
-def run_lme4(case: Case) -> dict[str, object]:
-    out = subprocess.run(
-        ["Rscript", str(ROOT / "benchmarks" / "lmm_lme4.R"), case.name, str(case.repeats)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
-def run_interlace(case: Case) -> dict[str, float | int]:
+def run_interlace(case: Case) -> dict[str, float]:
     data = datasets.load(case.data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lmer(case.formula, data, REML=case.REML)  # warm-up (imports, caches)
-        wall, cpu = [], []
-        for _ in range(case.repeats):
-            t0, c0 = time.perf_counter(), time.process_time()
-            fit = lmer(case.formula, data, REML=case.REML)
-            wall.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-        tracemalloc.start()
-        lmer(case.formula, data, REML=case.REML)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return {
-        "elapsed": statistics.median(wall),
-        "cpu": statistics.median(cpu),
-        "feval": fit.optinfo.feval,
-        "objective": fit.objective,
-        "peak_mb": peak / 2**20,
-    }
+    fit, timing = time_fits(lambda: lmer(case.formula, data, REML=case.REML), case.repeats)
+    return {**timing, "feval": fit.optinfo.feval, "objective": fit.objective}
 
 
 def main() -> None:
@@ -98,7 +61,7 @@ def main() -> None:
     for case in CASES:
         if quick and case.name.startswith("insteval"):
             continue
-        r = run_lme4(case)
+        r = run_r("lmm_lme4.R", case.name, case.repeats)
         p = run_interlace(case)
         rows.append((case, r, p))
         print(case.name, f"lme4 {r['elapsed']:.3f}s  interlace {p['elapsed']:.3f}s", flush=True)
@@ -110,7 +73,7 @@ def main() -> None:
     path.write_text(report(rows, rss) + kept)
 
 
-def report(rows: list[tuple[Case, dict[str, object], dict[str, float | int]]], rss: float) -> str:
+def report(rows: list[tuple[Case, dict[str, object], dict[str, float]]], rss: float) -> str:
     """The Markdown of RESULTS.md."""
     load = os.getloadavg()
     first = rows[0][1]
@@ -139,16 +102,8 @@ def report(rows: list[tuple[Case, dict[str, object], dict[str, float | int]]], r
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case, r, p in rows:
-        rw, rc = float(str(r["elapsed"])), float(str(r["cpu"]))
-        pw, pc = float(p["elapsed"]), float(p["cpu"])
         ml = "" if case.REML else " (ML)"
-        formula = case.formula.replace("|", "\\|")  # a bar would split the Markdown cell
-        lines.append(
-            f"| {case.name}: `{formula}`{ml} | {rw:.3f} | {pw:.3f} | {rw / pw:.1f}x |"
-            f" {rc:.3f} | {pc:.3f} | {rc / pc:.1f}x | {r['feval']} / {p['feval']} |"
-            f" {float(str(r['objective'])):.6f} / {float(p['objective']):.6f} |"
-            f" {float(str(r['peak_mb'])):.0f} / {float(p['peak_mb']):.0f} |"
-        )
+        lines.append(table_row(f"{case.name}: `{markdown_formula(case.formula)}`{ml}", r, p))
     lines += ["", f"Maximum RSS of the Python benchmark process: {rss:.0f} MB.", ""]
     return "\n".join(lines)
 
