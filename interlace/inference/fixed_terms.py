@@ -26,7 +26,8 @@ from interlace.design.evaluate import FactorColumn, NumericColumn
 from interlace.design.fixed import FixedDesign, fixed_design
 from interlace.design.frame import ModelFrame, build_model_frame
 from interlace.errors import InterlaceError
-from interlace.ir.terms import FormulaIR, TermList
+from interlace.ir.terms import TermList
+from interlace.results.predict import formula_of
 
 if TYPE_CHECKING:
     from interlace.results.lmer_result import LmerResult
@@ -39,20 +40,6 @@ class ModelFrameError(InterlaceError, ValueError):
     """The fit does not carry the data its model frame must be rebuilt from."""
 
     code = "model-frame"
-
-
-def formula_of(result: LmerResult) -> FormulaIR:
-    """The expanded formula of a fit's design.
-
-    Raises
-    ------
-    ModelFrameError
-        The design does not record its formula.
-    """
-    formula = getattr(result.design, "formula", None)
-    if not isinstance(formula, FormulaIR):
-        raise ModelFrameError("the fit's design does not record its formula")
-    return formula
 
 
 def model_frame_of(result: LmerResult, data: pd.DataFrame | None = None) -> ModelFrame:

@@ -17,7 +17,8 @@ from interlace.api.lmer import lmer
 from interlace.errors import InterlaceError, InterlaceWarning
 from interlace.inference import anova_table, coef_table, contest, hypotheses
 from interlace.inference.contrasts import doolittle_lower, zapsmall
-from interlace.inference.fixed_terms import assign_by_names, formula_of
+from interlace.inference.fixed_terms import assign_by_names
+from interlace.results.predict import formula_of
 
 # the parity bar: df 1e-4, F 1e-5, p-values 1e-3 (relative)
 DF_TOL, F_TOL, P_TOL = 1e-4, 1e-5, 1e-3
