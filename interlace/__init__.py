@@ -9,6 +9,7 @@ from interlace import datasets, families, parity
 from interlace._version import __version__
 from interlace.api.fit import fit
 from interlace.api.glmer import glmer
+from interlace.api.glmer_nb import glmer_nb
 from interlace.api.lmer import lmer
 from interlace.api.model_matrix import model_matrix
 from interlace.design.lformula import LmerDesign, glformula, lformula
@@ -42,6 +43,7 @@ __all__ = [
     "fit",
     "glformula",
     "glmer",
+    "glmer_nb",
     "lformula",
     "lmer",
     "model_matrix",

@@ -299,6 +299,25 @@ def separation_messages(result: GlmerResult) -> tuple[str, ...]:
     return tuple(out)
 
 
+def check_nagq(nAGQ: int, design: LmmDesign | None = None) -> None:
+    """lme4's checks of ``nAGQ``: 0 to 100, and above 1 only for one scalar random-effect term.
+
+    Raises
+    ------
+    InterlaceError
+        ``nAGQ`` out of range, or > 1 for the ``design`` given with several or
+        vector-valued terms (lme4's reason).
+    """
+    if not 0 <= nAGQ <= 100:
+        raise InterlaceError(f"nAGQ must be between 0 and 100, not {nAGQ}")
+    if (
+        design is not None
+        and nAGQ > 1
+        and (len(design.terms) != 1 or len(design.terms[0].names) != 1)
+    ):
+        raise InterlaceError(AGQ_SCALAR_MESSAGE, remedy="use nAGQ = 1 (Laplace)")
+
+
 def glmer(
     formula: str,
     data: pd.DataFrame,
@@ -360,15 +379,13 @@ def glmer(
             "redirects this call to lmer() (deprecated there too)",
             remedy="call interlace's lmer() (REML by default, as lme4's redirect)",
         )
-    if not 0 <= nAGQ <= 100:
-        raise InterlaceError(f"nAGQ must be between 0 and 100, not {nAGQ}")
+    check_nagq(nAGQ)
     design, rank_msgs = build_design(
         lambda: glformula(
             formula, data, weights=weights, offset=offset, contrasts=contrasts, na_action=na_action
         )
     )
-    if nAGQ > 1 and (len(design.terms) != 1 or len(design.terms[0].names) != 1):
-        raise InterlaceError(AGQ_SCALAR_MESSAGE, remedy="use nAGQ = 1 (Laplace)")
+    check_nagq(nAGQ, design)
     response = glm_response(design, fam, list(design.row_labels))
     return fit_glmer(
         design,

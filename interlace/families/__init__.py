@@ -4,6 +4,7 @@
 ``binomial(link = "probit")`` describes; :func:`get_family` also accepts the
 family's name as a string (``"binomial"``, ``"Gamma"``,
 ``"inverse.gaussian"`` or ``"inverse_gaussian"``) or the constructor itself.
+``negative_binomial(theta)`` is MASS's family with a known θ (``glmer_nb`` estimates θ).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 from interlace.families.family import FAMILIES, Family, InitialValues, make_family
 from interlace.families.links import LINKS, Link
+from interlace.families.negative_binomial import negative_binomial
 
 __all__ = [
     "FAMILIES",
@@ -25,6 +27,7 @@ __all__ = [
     "get_family",
     "inverse_gaussian",
     "make_family",
+    "negative_binomial",
     "poisson",
 ]
 

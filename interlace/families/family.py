@@ -251,6 +251,8 @@ class Family:
         Whether means are inside the family's range.
     has_scale : bool
         Whether the family has a dispersion (lme4's ``useSc``; not binomial, poisson).
+    theta : float or None
+        The negative binomial's known θ (MASS's ``.Theta``); ``None`` for other families.
     """
 
     family: str
@@ -261,6 +263,7 @@ class Family:
     initialize_fn: Callable[[FloatArray, FloatArray, Sequence[Any] | None], InitialValues]
     validmu: Callable[[FloatArray], bool]
     has_scale: bool
+    theta: float | None = None
 
     def aic_at(
         self, y: FloatArray, n: FloatArray, wt: FloatArray

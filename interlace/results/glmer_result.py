@@ -15,7 +15,9 @@ family, the fitted means and lme4's GLMM conventions:
 * ``sigma`` is 1 for binomial and Poisson; for families with a dispersion
   it is ``sqrt((Σ a_i (y_i − μ_i)²/V(μ_i) + ‖u‖²) / n)`` (lme4 1.1's
   ``sigma()``, which also scales ``VarCorr``);
-* ``tvalues`` are Wald z statistics and ``pvalues`` their two-sided normal p-values.
+* ``tvalues`` are Wald z statistics and ``pvalues`` their two-sided normal p-values;
+* ``nb_theta`` is the negative binomial θ of the family (``glmer_nb``), counted in
+  ``df_model`` as lme4 counts it; ``None`` for other families.
 """
 
 from __future__ import annotations
@@ -177,6 +179,20 @@ class GlmerResult(LmerResult):
     def has_scale(self) -> bool:
         """Whether the family has a dispersion (lme4's ``useSc``)."""
         return self.response.family.has_scale
+
+    @property
+    def nb_theta(self) -> float | None:
+        """The negative binomial θ (lme4's ``getME(fit, "glmer.nb.theta")``); ``None`` otherwise."""
+        return self.response.family.theta
+
+    @property
+    def df_model(self) -> int:
+        """Number of parameters (``attr(logLik(fit), "df")``): β, θ, σ if any, and θ_NB.
+
+        lme4 counts the negative binomial θ whenever the family is a negative
+        binomial, estimated by ``glmer.nb`` or given.
+        """
+        return super().df_model + int(self.nb_theta is not None)
 
     @property
     def deviance(self) -> float:
