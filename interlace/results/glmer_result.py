@@ -32,6 +32,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from interlace.design.evaluate import FactorColumn
 from interlace.engine.laplace import GlmmDeviance
 from interlace.engine.pirls import GlmResponse
 from interlace.engine.protocol import LmmDesign
@@ -174,6 +175,19 @@ class GlmerResult(LmerResult):
     def link(self) -> str:
         """R's link name."""
         return self.response.family.link.name
+
+    @property
+    def response_coding(self) -> dict[str, int] | None:
+        """How a factor or logical response was read: level -> 0 (failure) or 1 (success).
+
+        As R's binomial family: the first level is failure and every other level is
+        success (``FALSE``/``TRUE`` for a logical).  ``None`` for a numeric response.
+        """
+        frame = getattr(self.design, "frame", None)
+        column = None if frame is None else frame.response
+        if not isinstance(column, FactorColumn):
+            return None
+        return {level: int(i > 0) for i, level in enumerate(column.levels)}
 
     @property
     def has_scale(self) -> bool:

@@ -197,6 +197,28 @@ def test_proportions_with_weights_equal_cbind() -> None:
     np.testing.assert_allclose(a.beta, b.beta, rtol=1e-6)
 
 
+def test_factor_response_first_level_is_failure_and_is_reported() -> None:
+    """R's binomial reads a factor as 0 for its first level, 1 for any other (``?glm``)."""
+    cbpp = ds.load("cbpp")
+    rows = cbpp.loc[cbpp.index.repeat(cbpp["size"])].reset_index(drop=True)
+    sick = np.concatenate(
+        [np.arange(n) < s for s, n in zip(cbpp["incidence"], cbpp["size"], strict=True)]
+    )
+    state = np.where(sick, "sick", "healthy")
+    state[np.flatnonzero(sick)[::3]] = "dead"  # a third level: success too
+    as_factor = rows.assign(state=pd.Categorical(state, ["healthy", "sick", "dead"]))
+    as_number = rows.assign(state=sick.astype(float))
+    formula = "state ~ period + (1 | herd)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = glmer(formula, as_factor, family=binomial())
+        n = glmer(formula, as_number, family=binomial())
+    assert f.response_coding == {"healthy": 0, "sick": 1, "dead": 1}
+    assert n.response_coding is None
+    np.testing.assert_array_equal(f.beta, n.beta)
+    assert f.llf == n.llf
+
+
 def test_agq_loglik_lacks_laplace_constants() -> None:
     """lme4's nAGQ > 1 log-likelihood (−50.0) is not comparable with Laplace's (−92.0)."""
     agq, lap = _fit("cbpp_agq25"), _fit("cbpp_laplace")
