@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
 from interlace.errors import NonIntegerResponseWarning, ResponseDomainError
 from interlace.families.links import EPS, LINKS, Link
@@ -195,8 +195,11 @@ def _positive_init(
 
 
 def _gamma_aic(y: FloatArray, n: FloatArray, mu: FloatArray, wt: FloatArray, dev: float) -> float:
+    # R's Gamma()$aic: dgamma(y, shape = 1/disp, scale = mu * disp, log = TRUE), i.e.
+    # (a - 1) log y - y / s - lgamma(a) - a log s with a = 1/disp, s = mu * disp
     disp = dev / float(np.sum(wt))
-    logp = stats.gamma.logpdf(y, 1.0 / disp, scale=mu * disp)
+    shape, scale = 1.0 / disp, mu * disp
+    logp = (shape - 1.0) * np.log(y) - y / scale - special.gammaln(shape) - shape * np.log(scale)
     return float(-2.0 * np.sum(wt * logp) + 2.0)
 
 

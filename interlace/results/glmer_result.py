@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 from interlace.design.evaluate import FactorColumn
 from interlace.engine.laplace import GlmmDeviance
@@ -160,7 +160,7 @@ class GlmerResult(LmerResult):
     def pvalues(self) -> pd.Series:
         """Two-sided p-values of the Wald z statistics (``Pr(>|z|)``)."""
         return pd.Series(
-            2.0 * stats.norm.sf(np.abs(self.tvalues.to_numpy())),
+            2.0 * special.ndtr(-np.abs(self.tvalues.to_numpy())),  # 2 P(Z > |z|)
             index=self.fe_params.index,
             name="pvalues",
         )
