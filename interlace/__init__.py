@@ -7,6 +7,8 @@ surface is listed in ``__all__``; everything else is internal.
 
 from interlace import datasets, families, parity
 from interlace._version import __version__
+from interlace.api.clmm import ClmmControl, clmm
+from interlace.api.coxme import coxme
 from interlace.api.fit import fit
 from interlace.api.glmer import glmer
 from interlace.api.glmer_nb import glmer_nb
@@ -22,12 +24,17 @@ from interlace.errors import (
     InterlaceWarning,
     MissingVariableError,
 )
+from interlace.results.clmm_result import ClmmResult
+from interlace.results.coxme_result import CoxmeResult
 from interlace.results.glmer_result import GlmerResult
 from interlace.results.lmer_result import LmerResult
 from interlace.translate import r, translate
 
 __all__ = [
+    "ClmmControl",
+    "ClmmResult",
     "ConvergenceError",
+    "CoxmeResult",
     "DataError",
     "FormulaError",
     "FormulaSyntaxError",
@@ -38,6 +45,8 @@ __all__ = [
     "LmerResult",
     "MissingVariableError",
     "__version__",
+    "clmm",
+    "coxme",
     "datasets",
     "families",
     "fit",

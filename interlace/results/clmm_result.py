@@ -1,0 +1,428 @@
+"""The result of a cumulative link mixed model fit (``ordinal::clmm``'s ``clmm`` object).
+
+Names follow ``ordinal``: ``thresholds`` is ``fit$alpha`` (the free threshold
+parameters), ``threshold_values`` is ``fit$Theta`` (``"1|2"``, ``"2|3"``, …),
+``fe_params`` is ``fit$beta``, ``ST`` is ``fit$ST`` (the lower-triangular
+factor of each term's covariance), ``llf`` is ``logLik(fit)`` with
+``edf = n_alpha + p + n_ST`` degrees of freedom, ``cov_params()`` is
+``vcov(fit)`` — the inverse of the finite-difference Hessian of the negative
+log-likelihood in ordinal's parameters, with ``ST1, ST2, …`` rows (the log
+standard deviation for a single random intercept, the standard deviations
+otherwise; those below 1e-3 are left out, as ordinal does).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+
+from interlace.results.glmer_summary import SIGNIF_LEGEND, _sig_needed, format_pval, stars
+from interlace.results.rformat import format_fixed, print_matrix
+from interlace.results.summary import DIGITS, LmerSummary
+from interlace.results.tables import ranef_frames, varcorr_frame
+
+if TYPE_CHECKING:
+    from interlace.design.clmm_design import ClmmDesign
+    from interlace.engine.clmm_objective import ClmmObjective
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class ClmmResult:
+    """A fitted CLMM.  Build it with :meth:`assemble` (``clmm`` does).
+
+    Attributes
+    ----------
+    design : ClmmDesign
+    par : ndarray
+        ordinal's parameter vector ``(α, β, ST)`` at the optimum (``fit$optRes$par``).
+    objective_value : float
+        Negative log-likelihood (Laplace or AGQ) at ``par``.
+    link, threshold : str
+    nAGQ : int
+    free : ndarray of bool
+        Parameters in the Hessian (not at the boundary).
+    gradient, hessian : ndarray or None
+        Finite-difference derivatives in the free parameters.
+    u, b : ndarray
+        Spherical conditional modes and ``b = Λu`` in ``Zt``'s row order.
+    neval : int
+        Objective evaluations.
+    optimizer_message : str
+    formula : str
+    data_name : str or None
+    """
+
+    design: ClmmDesign
+    par: FloatArray
+    objective_value: float
+    link: str
+    threshold: str
+    nAGQ: int
+    free: NDArray[np.bool_]
+    gradient: FloatArray | None
+    hessian: FloatArray | None
+    u: FloatArray
+    b: FloatArray
+    theta: FloatArray
+    neval: int = 0
+    optimizer_message: str = ""
+    formula: str = ""
+    data_name: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def assemble(
+        cls,
+        design: ClmmDesign,
+        objective: ClmmObjective,
+        par: FloatArray,
+        fval: float,
+        *,
+        link: str,
+        nAGQ: int,
+        free: NDArray[np.bool_],
+        gradient: FloatArray | None,
+        hessian: FloatArray | None,
+        neval: int,
+        optimizer_message: str,
+        formula: str,
+        data_name: str | None,
+    ) -> ClmmResult:
+        """The result at ``par``: conditional modes recomputed there."""
+        modes = objective.modes(par)
+        return cls(
+            design=design,
+            par=np.asarray(par, dtype=float),
+            objective_value=float(fval),
+            link=link,
+            threshold=design.thresholds.kind,
+            nAGQ=nAGQ,
+            free=free,
+            gradient=gradient,
+            hessian=hessian,
+            u=modes.u,
+            b=modes.b,
+            theta=objective.split(par)[2],
+            neval=neval,
+            optimizer_message=optimizer_message,
+            formula=formula,
+            data_name=data_name,
+        )
+
+    # ------------------------------------------------------------ parameters
+    @property
+    def n_alpha(self) -> int:
+        """Number of free threshold parameters."""
+        return self.design.thresholds.n_alpha
+
+    @cached_property
+    def thresholds(self) -> pd.Series:
+        """``fit$alpha``: the free threshold parameters, with ordinal's names."""
+        th = self.design.thresholds
+        return pd.Series(self.par[: self.n_alpha], index=list(th.alpha_names), name="alpha")
+
+    @cached_property
+    def threshold_values(self) -> pd.Series:
+        """``fit$Theta``: the thresholds ``θ_j`` named ``"1|2"``, ``"2|3"``, …"""
+        th = self.design.thresholds
+        return pd.Series(th.theta(self.thresholds.to_numpy()), index=list(th.theta_names))
+
+    @cached_property
+    def fe_params(self) -> pd.Series:
+        """``fit$beta``: the fixed effects (ordinal's sign: ``θ_j − x'β``)."""
+        p = len(self.design.X_names)
+        values = self.par[self.n_alpha : self.n_alpha + p]
+        return pd.Series(values, index=list(self.design.X_names), name="beta")
+
+    @cached_property
+    def params(self) -> pd.Series:
+        """``coef(fit)``: thresholds then fixed effects."""
+        return pd.concat([self.thresholds, self.fe_params]).rename("coef")
+
+    @cached_property
+    def ST(self) -> dict[str, FloatArray]:
+        """``fit$ST``: per term, the lower-triangular factor of its covariance."""
+        terms = self.design.random.terms
+        return {t.group: t.lambda_block(self.theta) for t in terms}
+
+    # ------------------------------------------------------------ inference
+    @cached_property
+    def _vcov(self) -> pd.DataFrame:
+        n_st = self.par.size - self.n_alpha - len(self.design.X_names)
+        names = [*self.params.index, *(f"ST{i}" for i in range(1, n_st + 1))]
+        kept = [n for n, f in zip(names, self.free, strict=True) if f]
+        if self.hessian is None:
+            return pd.DataFrame(np.full((len(kept), len(kept)), np.nan), kept, kept)
+        try:
+            chol = np.linalg.cholesky(self.hessian)
+            inv = np.linalg.inv(chol)
+            cov = inv.T @ inv
+        except np.linalg.LinAlgError:
+            cov = np.full(self.hessian.shape, np.nan)
+        return pd.DataFrame(cov, index=kept, columns=kept)
+
+    def cov_params(self) -> pd.DataFrame:
+        """``vcov(fit)``: thresholds, fixed effects and the free ``ST`` parameters."""
+        return self._vcov.copy()
+
+    @cached_property
+    def coef_table(self) -> pd.DataFrame:
+        """``coef(summary(fit))``: Estimate, Std. Error, z value, Pr(>|z|) for α then β."""
+        est = self.params
+        vc = self._vcov
+        se = pd.Series(
+            [math.sqrt(vc.loc[n, n]) if n in vc.index else math.nan for n in est.index],
+            index=est.index,
+        )
+        z = est / se
+        p = pd.Series(2.0 * stats.norm.sf(np.abs(z.to_numpy())), index=est.index)
+        return pd.DataFrame({"Estimate": est, "Std. Error": se, "z value": z, "Pr(>|z|)": p})
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors of ``fe_params``."""
+        return self.coef_table["Std. Error"].loc[self.fe_params.index]
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """Wald z statistics of ``fe_params``."""
+        return self.coef_table["z value"].loc[self.fe_params.index]
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided normal p-values of ``fe_params``."""
+        return self.coef_table["Pr(>|z|)"].loc[self.fe_params.index]
+
+    # ------------------------------------------------------------ fit statistics
+    @property
+    def llf(self) -> float:
+        """``logLik(fit)``."""
+        return -self.objective_value
+
+    @property
+    def df_modelwc(self) -> int:
+        """ordinal's ``edf``: all parameters, boundary ones included."""
+        return int(self.par.size)
+
+    @property
+    def nobs(self) -> float:
+        """``nobs(fit)``: the sum of the weights."""
+        total = float(np.sum(self.design.weights))
+        return int(total) if total.is_integer() else total
+
+    @property
+    def aic(self) -> float:
+        """``AIC(fit)``."""
+        return -2.0 * self.llf + 2.0 * self.df_modelwc
+
+    @property
+    def bic(self) -> float:
+        """``BIC(fit)``."""
+        return -2.0 * self.llf + math.log(self.nobs) * self.df_modelwc
+
+    @property
+    def max_grad(self) -> float:
+        """Largest absolute gradient at the optimum (ordinal's ``max.grad``)."""
+        return float(np.max(np.abs(self.gradient))) if self.gradient is not None else math.nan
+
+    @property
+    def cond_H(self) -> float:
+        """Condition number of the Hessian (ordinal's ``cond.H``)."""
+        if self.hessian is None:
+            return math.nan
+        ev = np.linalg.eigvalsh(self.hessian)
+        return float(abs(ev.max() / ev.min()))
+
+    @property
+    def converged(self) -> bool:
+        """Gradient below 1e-3 and a positive definite Hessian (ordinal's checks)."""
+        return bool(self.max_grad < 1e-3 and not self._vcov.isna().to_numpy().any())
+
+    # ------------------------------------------------------------ random effects
+    def varcorr(self) -> pd.DataFrame:
+        """Random-effect variances, covariances, SDs and correlations.
+
+        The layout of ``as.data.frame(VarCorr(fit))`` (``grp, var1, var2, vcov,
+        sdcor``) without a residual row: the values of ordinal's ``VarCorr``.
+        """
+        terms = self.design.random.terms
+        lams = [t.lambda_block(self.theta) for t in terms]
+        return varcorr_frame(terms, lams, 1.0).iloc[:-1].reset_index(drop=True)
+
+    @property
+    def variance_components(self) -> dict[str, Any]:
+        """Grouping factor → variance (scalar term) or covariance DataFrame."""
+        out: dict[str, Any] = {}
+        for t in self.design.random.terms:
+            lam = t.lambda_block(self.theta)
+            cov = lam @ lam.T
+            names = list(t.names)
+            out[t.group] = float(cov[0, 0]) if t.k == 1 else pd.DataFrame(cov, names, names)
+        return out
+
+    @property
+    def random_effects(self) -> dict[str, pd.DataFrame]:
+        """``ranef(fit)``: conditional modes of ``b`` per grouping factor."""
+        terms = self.design.random.terms
+        blocks = [
+            self.b[int(g0) : int(g1)].reshape(t.n_levels, t.k)
+            for t, g0, g1 in zip(
+                terms, self.design.random.Gp[:-1], self.design.random.Gp[1:], strict=True
+            )
+        ]
+        return ranef_frames(terms, blocks)
+
+    def ranef(self) -> dict[str, pd.DataFrame]:
+        """``ranef(fit)``."""
+        return self.random_effects
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        type: str = "prob",
+        re_form: str | None = None,
+        allow_new_levels: bool = False,
+    ) -> pd.Series | pd.DataFrame:
+        """Category probabilities, cumulative probabilities, classes or latent locations.
+
+        See :func:`interlace.results.clmm_predict.predict` (``type`` is
+        ``"prob"``, ``"cum.prob"``, ``"class"`` or ``"linear.predictor"``;
+        ``re_form="NA"`` for population-level predictions).
+        """
+        from interlace.results.clmm_predict import predict
+
+        return predict(self, newdata, type=type, re_form=re_form, allow_new_levels=allow_new_levels)
+
+    def summary(self) -> ClmmSummary:
+        """The summary; ``str()`` prints like ordinal's ``print(summary(fit))``."""
+        return ClmmSummary(self)
+
+
+class ClmmSummary:
+    """Tables of a :class:`ClmmResult`; ``str()`` is laid out as ordinal's summary print."""
+
+    _stat_name = "z value"
+
+    def __init__(self, result: ClmmResult) -> None:
+        self.result = result
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """The fixed-effects rows of ``coef(summary(fit))``."""
+        r = self.result
+        return r.coef_table.loc[r.fe_params.index]
+
+    @property
+    def threshold_coefficients(self) -> pd.DataFrame:
+        """The threshold rows (Estimate, Std. Error, z value)."""
+        r = self.result
+        return r.coef_table.loc[r.thresholds.index, ["Estimate", "Std. Error", "z value"]]
+
+    def _cells(self, table: pd.DataFrame) -> list[list[str]]:
+        view = _CoefView(table)
+        return cast("list[list[str]]", LmerSummary._coefficient_cells(cast(Any, view)))
+
+    def _info(self) -> list[str]:
+        r = self.result
+        header = ["link", "threshold", "nobs", "logLik", "AIC", "niter", "max.grad", "cond.H"]
+        cells = [
+            r.link,
+            r.threshold,
+            f"{r.nobs:g}",
+            f"{r.llf:.2f}",
+            f"{r.aic:.2f}",
+            str(r.neval),
+            f"{r.max_grad:.2e}",
+            f"{r.cond_H:.1e}",
+        ]
+        return print_matrix([""], header, [cells], right=False)
+
+    def _random(self) -> list[str]:
+        r = self.result
+        vc = r.varcorr()
+        variances = vc[vc["var2"].isna()]
+        groups = [
+            g if i == 0 or g != variances["grp"].iloc[i - 1] else ""
+            for i, g in enumerate(variances["grp"])
+        ]
+        var_text = _format(list(variances["vcov"]), DIGITS)
+        sd_text = _format(list(variances["sdcor"]), DIGITS)
+        cells = [
+            [g, str(n), v, s]
+            for g, n, v, s in zip(groups, variances["var1"], var_text, sd_text, strict=True)
+        ]
+        table = print_matrix(
+            [""] * len(cells), ["Groups", "Name", "Variance", "Std.Dev."], cells, right=False
+        )
+        n_groups = {t.group: t.n_levels for t in r.design.random.terms}
+        counts = ",  ".join(f"{g} {n}" for g, n in n_groups.items())
+        return ["Random effects:", *table, f"Number of groups:  {counts} "]
+
+    def _coefficients(self) -> list[str]:
+        cf = self.coefficients
+        if cf.empty:
+            return ["", "No Coefficients"]
+        pvals = [float(p) for p in cf["Pr(>|z|)"]]
+        pv = format_pval(pvals, max(1, min(5, DIGITS - 1)))
+        st = [stars(p) for p in pvals]
+        width = max(len(s) for s in st)
+        cells = [[*row, pv[i], st[i].ljust(width)] for i, row in enumerate(self._cells(cf))]
+        table = print_matrix(list(cf.index), [*cf.columns, ""], cells, right=True)
+        return ["", "Coefficients:", *table, "---", SIGNIF_LEGEND]
+
+    def _thresholds(self) -> list[str]:
+        tc = self.threshold_coefficients
+        table = print_matrix(list(tc.index), list(tc.columns), self._cells(tc), right=True)
+        return ["", "Threshold coefficients:", *table]
+
+    def __str__(self) -> str:
+        r = self.result
+        if r.nAGQ > 1:
+            title = [
+                "Cumulative Link Mixed Model fitted with the adaptive Gauss-Hermite ",
+                f"quadrature approximation with {r.nAGQ} quadrature points ",
+            ]
+        else:
+            title = ["Cumulative Link Mixed Model fitted with the Laplace approximation"]
+        lines = [*title, "", f"formula: {r.formula}"]
+        if r.data_name:
+            lines.append(f"data:    {r.data_name}")
+        lines += [
+            "",
+            *self._info(),
+            "",
+            *self._random(),
+            *self._coefficients(),
+            *self._thresholds(),
+        ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _format(values: list[float], digits: int) -> list[str]:
+    """R's ``format(x, digits)``: fixed notation unless scientific is narrower."""
+    fixed = format_fixed(values, digits)
+    sig = max((_sig_needed(abs(v), digits) for v in values if v != 0), default=1)
+    sci = [f"{v:.{sig - 1}e}" for v in values]
+    width = max(len(t) for t in sci)
+    return fixed if max(len(t) for t in fixed) <= width else [t.rjust(width) for t in sci]
+
+
+@dataclass(frozen=True)
+class _CoefView:
+    """A coefficient table seen as lme4's summary formatter expects it."""
+
+    coefficients: pd.DataFrame
+    _stat_name: str = "z value"
