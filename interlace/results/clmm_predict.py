@@ -26,10 +26,9 @@ from numpy.typing import NDArray
 
 from interlace.design.newdata import NewDesign, new_design, training_terms
 from interlace.engine.cumulative import get_cumulative_link
-from interlace.errors import FormulaError, InterlaceError
-from interlace.formula import formula_ir
+from interlace.errors import InterlaceError
 from interlace.ir.terms import ORDINAL, RandomTerm
-from interlace.results.predict import is_population, random_part
+from interlace.results.predict import random_part, select_random_terms
 
 if TYPE_CHECKING:
     from interlace.results.clmm_result import ClmmResult
@@ -41,21 +40,8 @@ PREDICT_TYPES = ("prob", "cum.prob", "class", "linear.predictor")
 
 def _terms(result: ClmmResult, re_form: str | None) -> tuple[RandomTerm, ...]:
     """The random terms ``re_form`` keeps (all for ``None``, none for ``"NA"``)."""
-    formula = result.design.formula
-    if re_form is None:
-        return formula.random
-    if is_population(re_form):
-        return ()
-    terms = formula_ir(re_form, dialect=ORDINAL).random
-    known = {t.group for t in result.design.random.terms}
-    for term in terms:
-        if term.group_label not in known:
-            raise FormulaError(
-                f"re_form term ({term.source}) has grouping factor {term.group_label}, which is "
-                f"not in the model (grouping factors: {', '.join(sorted(known))})",
-                term=term.source,
-            )
-    return terms
+    groups = [t.group for t in result.design.random.terms]
+    return select_random_terms(result.design.formula, groups, re_form, ORDINAL)
 
 
 def _design(result: ClmmResult, newdata: pd.DataFrame | None, re_form: str | None) -> NewDesign:

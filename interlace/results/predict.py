@@ -34,7 +34,7 @@ from interlace.design.frame import ModelFrame
 from interlace.design.newdata import NewDesign, new_design, training_terms
 from interlace.errors import FormulaError, InterlaceError, InterlaceWarning, NewLevelError
 from interlace.formula import formula_ir
-from interlace.ir.terms import LME4, FormulaIR, RandomTerm
+from interlace.ir.terms import LME4, Dialect, FormulaIR, RandomTerm
 
 if TYPE_CHECKING:
     from interlace.results.lmer_result import LmerResult
@@ -91,13 +91,37 @@ def random_terms(result: LmerResult, re_form: str | None) -> tuple[RandomTerm, .
     FormulaError
         ``re_form`` names a grouping factor the model does not have.
     """
-    formula = formula_of(result)
+    groups = [t.group for t in result.design.terms]
+    return select_random_terms(formula_of(result), groups, re_form, LME4)
+
+
+def select_random_terms(
+    formula: FormulaIR, groups: Sequence[str], re_form: str | None, dialect: Dialect
+) -> tuple[RandomTerm, ...]:
+    """The random terms of ``formula`` that ``re_form`` keeps (all for ``None``, none for ``"NA"``).
+
+    Parameters
+    ----------
+    formula
+        The fit's expanded formula.
+    groups
+        The fit's grouping factors.
+    re_form
+        ``None``, a population spelling (``"NA"``, ``"~0"``) or a formula of bar terms.
+    dialect
+        The model class's rules for reading ``re_form``.
+
+    Raises
+    ------
+    FormulaError
+        ``re_form`` names a grouping factor the model does not have.
+    """
     if re_form is None:
         return formula.random
     if is_population(re_form):
         return ()
-    terms = formula_ir(re_form, dialect=LME4).random
-    known = {t.group for t in result.design.terms}
+    terms = formula_ir(re_form, dialect=dialect).random
+    known = set(groups)
     for term in terms:
         if term.group_label not in known:
             raise FormulaError(
