@@ -23,9 +23,8 @@ SLEEP = "m1 <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _needs_rpy2_and_lmer() -> None:
+def _needs_rpy2() -> None:
     pytest.importorskip("rpy2")
-    pytest.importorskip("interlace.api.lmer", reason="interlace.lmer is not available yet")
 
 
 def test_sleepstudy_report_passes_at_all_levels() -> None:

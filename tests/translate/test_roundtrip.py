@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -24,23 +25,12 @@ from interlace.errors import InterlaceWarning
 from interlace.translate import translate
 
 CORPUS = Path(__file__).parent / "corpus"
-SCRIPTS = [
-    "01_sleepstudy_lmer.R",
-    "04_penicillin_crossed.R",
-    "05_cbpp_glmer.R",
-    "06_cbpp_proportions.R",
-    "15_machines_sum_contrasts.R",
-    "16_pipes_subset.R",
-    "19_lmer_roundtrip.R",
-    "20_chickweight_growth.R",
-    "21_pastes_nested.R",
-    "22_verbagg_binary.R",
-    "23_contraception.R",
-    "29_dyestuff2_singular.R",
-    "30_weights_offset.R",
-]
-
-pytest.importorskip("interlace.api.lmer")
+#: The corpus scripts fixtures/R/translate.R runs in R (its list is the one source).
+SCRIPTS = list(
+    json.loads(
+        (Path(__file__).parents[2] / "fixtures" / "translate" / "roundtrip.json").read_text()
+    )["scripts"]
+)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +100,10 @@ def test_script_reproduces_r(script: str, reference: dict[str, Any]) -> None:
         check = _check_glmer if expected["fun"] == "glmer" else _check_lmer
         check(name, fit, expected)
         assert fit.nobs == expected["nobs"], name
+
+
+def test_stored_and_live_r_cover_the_same_scripts(reference: dict[str, Any]) -> None:
+    assert list(reference) == SCRIPTS
 
 
 def test_glmer_scripts_are_in_the_round_trip(reference: dict[str, Any]) -> None:
