@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from interlace.design.evaluate import FactorColumn, evaluate
 from interlace.design.fixed import INTERCEPT, FixedDesign, fixed_design
 from interlace.design.frame import DropSummary, ModelFrame, NaAction, build_model_frame
-from interlace.design.random import RandomEffects, assemble, re_term
+from interlace.design.random import RandomEffects, assemble, decreasing_levels, re_term
 from interlace.design.rank import drop_rank_deficient
 from interlace.design.thresholds import Thresholds, make_thresholds
 from interlace.errors import (
@@ -108,11 +108,15 @@ class ClmmDesign:
 
 
 def ordinal_term_order(n_levels: Sequence[int]) -> list[int]:
-    """``getREterms``' order of random terms: ``rev(order(nlev))`` when the numbers differ."""
+    """``getREterms``' order of random terms: ``rev(order(nlev))`` when the numbers differ.
+
+    ordinal tests ``any(diff(nlev)) > 0`` (the parenthesis sits after ``diff``), so it
+    reorders whenever two terms differ in levels, unlike lme4's ``any(diff(nl) > 0)``
+    (:func:`~interlace.design.random.lme4_term_order`).
+    """
     if len(set(n_levels)) <= 1:
         return list(range(len(n_levels)))
-    ascending = sorted(range(len(n_levels)), key=lambda i: n_levels[i])
-    return ascending[::-1]
+    return decreasing_levels(n_levels)
 
 
 def _weights(weights: str | Any | None, data: pd.DataFrame) -> FloatArray | None:

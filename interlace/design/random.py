@@ -211,7 +211,12 @@ def lme4_term_order(n_levels: Sequence[int]) -> list[int]:
     nl = np.asarray(n_levels, dtype=np.int64)
     if not np.any(np.diff(nl) > 0):
         return list(range(nl.size))
-    return [int(i) for i in np.argsort(nl, kind="stable")[::-1]]
+    return decreasing_levels(n_levels)
+
+
+def decreasing_levels(n_levels: Sequence[int]) -> list[int]:
+    """R's ``rev(order(nl))``: terms by decreasing number of levels, ties in reverse order."""
+    return [int(i) for i in np.argsort(np.asarray(n_levels), kind="stable")[::-1]]
 
 
 def _index_dtype(bound: int) -> type[np.integer]:
