@@ -32,7 +32,13 @@ from numpy.typing import NDArray
 
 from interlace.design.evaluate import FactorColumn, evaluate
 from interlace.design.fixed import INTERCEPT, FixedDesign, fixed_design
-from interlace.design.frame import DropSummary, ModelFrame, NaAction, build_model_frame
+from interlace.design.frame import (
+    DropSummary,
+    ModelFrame,
+    NaAction,
+    argument_vector,
+    build_model_frame,
+)
 from interlace.design.random import RandomEffects, assemble, decreasing_levels, re_term
 from interlace.design.rank import drop_rank_deficient
 from interlace.design.thresholds import Thresholds, make_thresholds
@@ -117,14 +123,6 @@ def ordinal_term_order(n_levels: Sequence[int]) -> list[int]:
     if len(set(n_levels)) <= 1:
         return list(range(len(n_levels)))
     return decreasing_levels(n_levels)
-
-
-def _weights(weights: str | Any | None, data: pd.DataFrame) -> FloatArray | None:
-    if weights is None:
-        return None
-    if isinstance(weights, str):
-        return np.asarray(data[weights], dtype=float)
-    return np.asarray(weights, dtype=float).reshape(-1)
 
 
 def _response(
@@ -224,7 +222,7 @@ def clmm_design(
         raise ResponseTypeError(
             f"formula {formula!r} has no response", remedy="write the response left of '~'"
         )
-    w = _weights(weights, data)
+    w = None if weights is None else argument_vector(weights, data, "weights")
     if w is not None and np.any(w == 0):
         keep = w != 0
         data, w = data.loc[keep], w[keep]

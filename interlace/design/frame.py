@@ -232,9 +232,9 @@ def build_model_frame(
             states[var.label] = state
     extras: dict[str, FloatArray] = {}
     if weights is not None:
-        extras[WEIGHTS_LABEL] = _argument_vector(weights, data, "weights")
+        extras[WEIGHTS_LABEL] = argument_vector(weights, data, "weights")
     if offset is not None:
-        extras[OFFSET_LABEL] = _argument_vector(offset, data, "offset")
+        extras[OFFSET_LABEL] = argument_vector(offset, data, "offset")
 
     missing = {label: col.is_missing() for label, col in full.items()}
     missing.update({label: np.isnan(v) for label, v in extras.items()})
@@ -291,8 +291,16 @@ def _check_length(column: Column, n: int, label: str) -> None:
         raise DataError(f"variable {label!r} has {column.n} values for {n} rows", column=label)
 
 
-def _argument_vector(value: str | Any, data: pd.DataFrame, what: str) -> FloatArray:
-    """The ``weights``/``offset`` argument as a float vector (a column name or an array)."""
+def argument_vector(value: str | Any, data: pd.DataFrame, what: str) -> FloatArray:
+    """The ``weights``/``offset`` argument as a float vector (a column name or an array).
+
+    Raises
+    ------
+    MissingVariableError
+        A column name not in ``data``.
+    DataError
+        A non-numeric column, or an array whose length is not the number of rows.
+    """
     if isinstance(value, str):
         column, _ = evaluate(ast.Name(value), data)
         if not isinstance(column, NumericColumn) or column.ncol != 1:

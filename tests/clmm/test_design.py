@@ -13,6 +13,7 @@ from interlace.errors import (
     GroupingError,
     InterlaceError,
     LevelsDroppedWarning,
+    MissingVariableError,
     RankDeficiencyWarning,
     ResponseTypeError,
 )
@@ -89,3 +90,10 @@ def test_quadrature_needs_one_random_intercept(wine: pd.DataFrame) -> None:
         clmm_objective(des, "logit", nAGQ=5)
     with pytest.raises(InterlaceError, match="more than one random effects term"):
         clmm("rating ~ temp + (1 + contact | judge)", wine, nAGQ=3)
+
+
+def test_weights_column_missing_is_named() -> None:
+    """Reproducer: a misspelt weights column raised pandas' bare KeyError."""
+    wine = load("wine")
+    with pytest.raises(MissingVariableError, match="'wt'"):
+        clmm_design("rating ~ temp + (1 | judge)", wine, weights="wt")
