@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/glmm_vs_lme4.py [--quick]
 
 As :mod:`lmm_vs_lme4` (whose conventions this follows): lme4 runs in an
-Rscript subprocess (``benchmarks/glmm_lme4.R``) that times its own fits, so R
+Rscript subprocess (``benchmarks/lme4_fits.R``) that times its own fits, so R
 start-up is not counted; interlace is timed in this process with the formula
 front end included.  Peak memory: R's ``gc()`` maximum heap; for interlace
 the ``tracemalloc`` peak of one separate fit.  The section replaces the one
@@ -79,7 +79,7 @@ def main() -> None:
     for case in CASES:
         if quick and case.name != "cbpp":
             continue
-        r = run_r("glmm_lme4.R", case.name, case.repeats)
+        r = run_r("lme4_fits.R", case.name, case.repeats)
         p = run_interlace(case)
         rows.append((case, r, p))
         print(case.name, f"lme4 {r['elapsed']:.3f}s  interlace {p['elapsed']:.3f}s", flush=True)
@@ -102,7 +102,7 @@ def report(rows: list[tuple[Case, dict[str, object], dict[str, float]]]) -> str:
     lines = [
         SECTION.lstrip("\n"),
         "",
-        f"Written by `benchmarks/glmm_vs_lme4.py` on {stamp} (lme4 via `benchmarks/glmm_lme4.R`);"
+        f"Written by `benchmarks/glmm_vs_lme4.py` on {stamp} (lme4 via `benchmarks/lme4_fits.R`);"
         f" load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f};"
         f" OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}.",
         "",

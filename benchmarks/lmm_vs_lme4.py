@@ -61,7 +61,7 @@ def main() -> None:
     for case in CASES:
         if quick and case.name.startswith("insteval"):
             continue
-        r = run_r("lmm_lme4.R", case.name, case.repeats)
+        r = run_r("lme4_fits.R", case.name, case.repeats)
         p = run_interlace(case)
         rows.append((case, r, p))
         print(case.name, f"lme4 {r['elapsed']:.3f}s  interlace {p['elapsed']:.3f}s", flush=True)
