@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
 
 from interlace.results.glmer_summary import SIGNIF_LEGEND, _sig_needed, format_pval, stars
 from interlace.results.rformat import format_fixed, print_matrix
 from interlace.results.summary import DIGITS, LmerSummary
 from interlace.results.tables import ranef_frames, varcorr_frame
+from interlace.results.wald import normal_p_values
 
 if TYPE_CHECKING:
     from interlace.design.clmm_design import ClmmDesign
@@ -184,7 +184,7 @@ class ClmmResult:
             index=est.index,
         )
         z = est / se
-        p = pd.Series(2.0 * stats.norm.sf(np.abs(z.to_numpy())), index=est.index)
+        p = pd.Series(normal_p_values(z.to_numpy()), index=est.index)
         return pd.DataFrame({"Estimate": est, "Std. Error": se, "z value": z, "Pr(>|z|)": p})
 
     @property

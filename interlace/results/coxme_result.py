@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
 
 from interlace.cox.design import CoxmeDesign
 from interlace.cox.fit import CoxmeFit
+from interlace.results.wald import chisq_p_value, normal_p_values
 
 FloatArray = NDArray[np.float64]
 
@@ -77,7 +77,7 @@ class CoxmeResult:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided normal p-values of the z statistics."""
-        return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues)), index=self.tvalues.index)
+        return pd.Series(normal_p_values(self.tvalues), index=self.tvalues.index)
 
     @property
     def llf(self) -> float:
@@ -165,7 +165,7 @@ class CoxmeResult:
             ("Integrated loglik", chi_i, float(idf)),
             (" Penalized loglik", chi_p, pdf),
         ):
-            p = float(stats.chi2.sf(chi, df))
+            p = chisq_p_value(chi, df)
             aic = chi - 2 * df
             bic = chi - math.log(events) * df
             lines.append(f"{label:18}{chi:8.2f} {df:6.2f} {p:10.4g} {aic:8.2f} {bic:8.2f}")

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import special
 
 from interlace.design.evaluate import FactorColumn
 from interlace.engine.laplace import GlmmDeviance
@@ -40,6 +39,7 @@ from interlace.errors import InterlaceError
 from interlace.optim.boundary import rectify
 from interlace.optim.summary import OptSummary
 from interlace.results.lmer_result import LmerResult
+from interlace.results.wald import normal_p_values
 
 if TYPE_CHECKING:
     from interlace.results.glmer_summary import GlmerSummary
@@ -160,7 +160,7 @@ class GlmerResult(LmerResult):
     def pvalues(self) -> pd.Series:
         """Two-sided p-values of the Wald z statistics (``Pr(>|z|)``)."""
         return pd.Series(
-            2.0 * special.ndtr(-np.abs(self.tvalues.to_numpy())),  # 2 P(Z > |z|)
+            normal_p_values(self.tvalues.to_numpy()),
             index=self.fe_params.index,
             name="pvalues",
         )
