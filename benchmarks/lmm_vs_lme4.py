@@ -9,27 +9,31 @@ so R start-up is not counted.  interlace is timed in this process with the
 formula front end included, as ``lmer()`` is in R.  Peak memory: R's
 ``gc()`` maximum heap; for interlace the ``tracemalloc`` peak of one separate
 fit (Python and NumPy allocations) and the process's maximum RSS.
+
+R's reference BLAS uses one core.  interlace is timed twice: limited to one
+thread (OpenBLAS and the numba kernels), and on all of the machine's cores.
+Needs the ``bench`` extra (numba, threadpoolctl).
 """
 
 from __future__ import annotations
 
 import os
-
-# One BLAS thread, like R's reference BLAS here, and before NumPy loads: on this shared
-# 2-core box a second OpenBLAS thread spins against other jobs and slows fits many-fold.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
 import platform
 import resource
 import sys
 import time
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from sidebyside import ROOT, markdown_formula, run_r, table_row, time_fits
+from threadpoolctl import threadpool_limits
 
 import interlace.datasets as datasets
 from interlace.api.lmer import lmer
+
+#: interlace runs on one thread, then on every core
+THREADS = (1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,11 @@ CASES = [
 ]
 
 
-def run_interlace(case: Case) -> dict[str, float]:
+def run_interlace(case: Case, threads: int) -> dict[str, float]:
     data = datasets.load(case.data)
-    fit, timing = time_fits(lambda: lmer(case.formula, data, REML=case.REML), case.repeats)
+    numba.set_num_threads(threads)
+    with threadpool_limits(limits=threads):
+        fit, timing = time_fits(lambda: lmer(case.formula, data, REML=case.REML), case.repeats)
     return {**timing, "feval": fit.optinfo.feval, "objective": fit.objective}
 
 
@@ -62,9 +68,10 @@ def main() -> None:
         if quick and case.name.startswith("insteval"):
             continue
         r = run_r("lme4_fits.R", case.name, case.repeats)
-        p = run_interlace(case)
-        rows.append((case, r, p))
-        print(case.name, f"lme4 {r['elapsed']:.3f}s  interlace {p['elapsed']:.3f}s", flush=True)
+        for threads in THREADS:
+            p = run_interlace(case, threads)
+            rows.append((case, threads, r, p))
+            print(case.name, f"lme4 {r['elapsed']:.3f}s  interlace {p['elapsed']:.3f}s", flush=True)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     path = ROOT / "benchmarks" / "RESULTS.md"
     old = path.read_text() if path.exists() else ""
@@ -73,10 +80,10 @@ def main() -> None:
     path.write_text(report(rows, rss) + kept)
 
 
-def report(rows: list[tuple[Case, dict[str, object], dict[str, float]]], rss: float) -> str:
+def report(rows: list[tuple[Case, int, dict[str, object], dict[str, float]]], rss: float) -> str:
     """The Markdown of RESULTS.md."""
     load = os.getloadavg()
-    first = rows[0][1]
+    first = rows[0][2]
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [
         "# interlace `lmer` vs lme4 — timings on this machine",
@@ -87,8 +94,8 @@ def report(rows: list[tuple[Case, dict[str, object], dict[str, float]]], rss: fl
         f"{first['R']}, lme4 {first['lme4']}.",
         f"Load average when written: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
         "(the box is shared; wall times under load are noisy, CPU times less so).",
-        f"BLAS threads for interlace: OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}"
-        " (R uses the single-threaded reference BLAS).",
+        "Threads: R uses the single-threaded reference BLAS; interlace is timed on one thread",
+        f"(OpenBLAS and numba limited to 1) and on all {os.cpu_count()} cores.",
         "",
         "Times are medians per fit in seconds (formula processing included on both sides).",
         "Evaluations: objective evaluations by the optimiser (lme4's `optinfo$feval`). Both then",
@@ -101,9 +108,10 @@ def report(rows: list[tuple[Case, dict[str, object], dict[str, float]]], rss: fl
         " peak MB lme4 (R heap) / interlace (tracemalloc) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for case, r, p in rows:
+    for case, threads, r, p in rows:
         ml = "" if case.REML else " (ML)"
-        lines.append(table_row(f"{case.name}: `{markdown_formula(case.formula)}`{ml}", r, p))
+        label = f"{case.name}: `{markdown_formula(case.formula)}`{ml}, {threads} thread"
+        lines.append(table_row(label + ("s" if threads > 1 else ""), r, p))
     lines += ["", f"Maximum RSS of the Python benchmark process: {rss:.0f} MB.", ""]
     return "\n".join(lines)
 

@@ -39,9 +39,15 @@ from interlace.design.checks import (
 )
 from interlace.design.evaluate import Column, FactorColumn, NumericColumn
 from interlace.design.fixed import fixed_design
-from interlace.design.frame import DropSummary, ModelFrame, NaAction, build_model_frame
+from interlace.design.frame import (
+    WEIGHTS_LABEL,
+    DropSummary,
+    ModelFrame,
+    NaAction,
+    build_model_frame,
+)
 from interlace.design.random import RandomEffects, ReTerm, random_effects
-from interlace.errors import ResponseTypeError
+from interlace.errors import ResponseTypeError, WeightsError
 from interlace.formula import formula_ir
 from interlace.ir.terms import LME4, FormulaIR
 
@@ -222,6 +228,25 @@ class LmerDesign:
         return getter()
 
 
+def _refuse_zero_weights(frame: ModelFrame) -> None:
+    """A linear mixed model's criterion has ``−Σ log w_i``: infinite for a zero prior weight.
+
+    lme4 evaluates it as ``Inf`` at every θ, so its optimiser stays at the
+    starting values and it returns them as the fit, with no message.
+    """
+    if frame.weights is None or not (frame.weights == 0).any():
+        return
+    rows = list(frame.row_labels[frame.weights == 0])
+    raise WeightsError(
+        f"{len(rows)} rows have zero prior weight (rows {rows[:10]}): the REML criterion and "
+        "log-likelihood of a linear mixed model are then infinite (lme4 returns its starting "
+        "values as the fit)",
+        column=WEIGHTS_LABEL,
+        rows=rows,
+        remedy="drop the zero-weight rows, e.g. data[data['w'] > 0] (R: subset = w > 0)",
+    )
+
+
 def _response(column: Column | None, label: str, *, glmm: bool) -> FloatArray:
     """The response as floats, as lme4's ``mkRespMod`` reads it.
 
@@ -287,6 +312,8 @@ def _design(
             f"formula {formula!r} has no response", remedy="write the response left of '~'"
         )
     frame = build_model_frame(ir, data, weights=weights, offset=offset, na_action=na_action)
+    if not glmm:
+        _refuse_zero_weights(frame)
     random = random_effects(ir.random, frame, reorder=ir.dialect.reorder_re_terms)
     n_levels = {str(name): len(random.flist[name].cat.categories) for name in random.flist}
     messages = check_nlevels(n_levels, frame.n, checks, allow_n=glmm)

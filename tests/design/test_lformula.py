@@ -30,6 +30,7 @@ from interlace.errors import (
     RankDeficiencyWarning,
     ResponseTypeError,
     ScalingWarning,
+    WeightsError,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -351,6 +352,17 @@ def test_weights_offset_and_reml_are_recorded(sleep: pd.DataFrame) -> None:
     np.testing.assert_array_equal(design.weights, w)
     np.testing.assert_array_equal(design.offset, sleep["Days"])
     assert design.REML is False
+
+
+def test_zero_prior_weights_are_refused_for_lmm_not_glmm(sleep: pd.DataFrame) -> None:
+    """lme4's criterion has −Σ log w: lmer returns its starting θ for such weights."""
+    w = np.resize([1.0, 0.0, 2.0], len(sleep))
+    with pytest.raises(WeightsError, match="60 rows have zero prior weight") as info:
+        lformula("Reaction ~ Days + (Days | Subject)", sleep, weights=w)
+    assert info.value.column == "(weights)"
+    assert list(info.value.rows[:2]) == list(sleep.index[[1, 4]])
+    design = glformula("Reaction ~ Days + (Days | Subject)", sleep, weights=w)
+    np.testing.assert_array_equal(design.weights, w)
 
 
 def test_lmer_response_must_be_numeric(reference: Any) -> None:

@@ -199,7 +199,7 @@ def test_scatter_kernel_with_a_vector_valued_later_term() -> None:
 
 
 def test_scatter_kernels_agree_with_a_dense_product() -> None:
-    """NumPy pair kernel and (with numba) the compiled kernel: upper triangle of s − A W A'."""
+    """NumPy pair kernel and (with numba) the compiled kernel: upper triangle of D(s − A W A')D."""
     import scipy.sparse as sp
 
     from interlace.engine.kernels import HAVE_NUMBA
@@ -208,13 +208,16 @@ def test_scatter_kernels_agree_with_a_dense_product() -> None:
     rng = np.random.default_rng(3)
     a = sp.random(40, 300, density=0.1, format="csr", random_state=rng)
     w = rng.random(300)
+    scale = rng.uniform(0.5, 2.0, size=40)
     s0 = rng.normal(size=(40, 40))
-    want = s0 - (a.toarray() * w) @ a.toarray().T
+    want = np.diag(scale) @ (s0 - (a.toarray() * w) @ a.toarray().T) @ np.diag(scale)
     upper = np.triu_indices(40)
-    kernels = [_PairScatter(a)] + ([_CompiledScatter(a)] if HAVE_NUMBA else [])
+    kernels: list[_PairScatter | _CompiledScatter] = [_PairScatter(a)]
+    if HAVE_NUMBA:  # all columns scattered; the densest few by BLAS (some rows); most by BLAS
+        kernels += [_CompiledScatter(a, dense_min) for dense_min in (10**9, 9, 2)]
+        assert not kernels[2].all_rows and kernels[3].all_rows  # type: ignore[union-attr]
     for kernel in kernels:
-        s = s0.copy()
-        kernel.subtract_from(s, w)
+        s = kernel.scaled_schur(s0, w, scale)
         np.testing.assert_allclose(s[upper], want[upper], rtol=1e-12, atol=1e-12)
 
 
