@@ -78,3 +78,22 @@ def table_row(label: str, r: dict[str, object], p: dict[str, float], peak_digits
 def markdown_formula(formula: str) -> str:
     """A formula for a Markdown table cell (a bar would split the cell)."""
     return formula.replace("|", "\\|")
+
+
+def write_section(section: str, text: str, before: str | None = None) -> None:
+    """Put ``text`` into ``benchmarks/RESULTS.md`` as the section headed ``section``.
+
+    ``section`` is the heading line with its leading newline (``"\\n## CLMM ..."``).  The
+    section of an earlier run is replaced up to the next ``## `` heading; a new one goes
+    before the heading ``before`` (sections other scripts keep last), else at the end.
+    """
+    path = ROOT / "benchmarks" / "RESULTS.md"
+    old = path.read_text() if path.exists() else ""
+    if section in old:
+        head, tail = old[: old.index(section)], old[old.index(section) + len(section) :]
+        tail = tail[tail.index("\n## ") :] if "\n## " in tail else ""
+    elif before is not None and before in old:
+        head, tail = old[: old.index(before)], old[old.index(before) :]
+    else:
+        head, tail = old, ""
+    path.write_text(head.rstrip("\n") + "\n" + text.rstrip("\n") + "\n" + tail)

@@ -12,8 +12,10 @@ from interlace.api.coxme import coxme
 from interlace.api.fit import fit
 from interlace.api.glmer import glmer
 from interlace.api.glmer_nb import glmer_nb
+from interlace.api.lme import lme
 from interlace.api.lmer import lmer
 from interlace.api.model_matrix import model_matrix
+from interlace.correlation import corAR1, corCAR1, corCompSymm
 from interlace.design.lformula import LmerDesign, glformula, lformula
 from interlace.errors import (
     ConvergenceError,
@@ -24,9 +26,11 @@ from interlace.errors import (
     InterlaceWarning,
     MissingVariableError,
 )
+from interlace.pdmat import pdDiag, pdSymm
 from interlace.results.clmm_result import ClmmResult
 from interlace.results.coxme_result import CoxmeResult
 from interlace.results.glmer_result import GlmerResult
+from interlace.results.lme_result import LmeResult
 from interlace.results.lmer_result import LmerResult
 from interlace.translate import r, translate
 
@@ -41,11 +45,15 @@ __all__ = [
     "GlmerResult",
     "InterlaceError",
     "InterlaceWarning",
+    "LmeResult",
     "LmerDesign",
     "LmerResult",
     "MissingVariableError",
     "__version__",
     "clmm",
+    "corAR1",
+    "corCAR1",
+    "corCompSymm",
     "coxme",
     "datasets",
     "families",
@@ -54,9 +62,12 @@ __all__ = [
     "glmer",
     "glmer_nb",
     "lformula",
+    "lme",
     "lmer",
     "model_matrix",
     "parity",
+    "pdDiag",
+    "pdSymm",
     "r",
     "translate",
 ]

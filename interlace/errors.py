@@ -187,6 +187,18 @@ class IdentifiabilityError(InterlaceError, ValueError):
     code = "identifiability"
 
 
+class StartingValuesError(InterlaceError, ValueError):
+    """Starting values of the wrong length, not finite, or outside the parameter space."""
+
+    code = "starting-values"
+
+
+class UnsupportedFeatureError(InterlaceError, ValueError):
+    """A model feature of the R function that interlace does not fit (yet)."""
+
+    code = "unsupported"
+
+
 class ConvergenceError(InterlaceError, RuntimeError):
     """The optimiser found no usable estimate."""
 

@@ -8,13 +8,16 @@ The stages (ordinal's ``clmm``):
    cumulative link model (``clm``) fitted by maximum likelihood, from
    thresholds at the link's quantiles of the cumulative proportions and β = 0;
    the random-effect parameters start at standard deviation 1 (log SD 0 for a
-   single random intercept) and correlation 0;
+   single random intercept) and correlation 0 — or ``start=`` in ordinal's
+   order (:func:`start_vector`);
 3. the Laplace (or, for one random intercept, adaptive Gauss–Hermite) objective
    (:mod:`interlace.engine.clmm_objective`) minimised over ordinal's parameter
    vector ``(α, β, ST)``.  ordinal uses ``nlminb``; interlace uses BOBYQA with
    tight tolerances, restarted from its optimum while that still gains, then
    Newton steps on the central-difference Hessian while they lower the
-   objective;
+   objective.  BOBYQA's first steps are at most half the smallest gap between
+   the starting thresholds: a larger step makes thresholds cross, where the
+   likelihood is zero, and BOBYQA's quadratic model then stops it early;
 4. the Hessian of that objective by central differences with step 1e-4
    (ordinal's ``deriv12``), without the standard deviations below 1e-3 of a
    model with several terms (ordinal's ``paratBoundary2``), and
@@ -28,9 +31,10 @@ The stages (ordinal's ``clmm``):
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -39,18 +43,21 @@ from numpy.typing import NDArray
 from scipy import optimize, special
 
 from interlace.design.clmm_design import ClmmDesign, clmm_design
-from interlace.engine.clmm_objective import ClmmObjective
+from interlace.engine.clmm_objective import ClmmObjective, strict_lower
 from interlace.engine.cumulative import CumulativeLink, OrdinalResponse, get_cumulative_link
-from interlace.errors import ConvergenceWarning, InterlaceError
+from interlace.errors import ConvergenceWarning, StartingValuesError
 from interlace.optim.bobyqa import OptimizerResult, bobyqa
-from interlace.optim.control import Control
+from interlace.optim.control import Control, ControlError
 from interlace.optim.convergence import deriv12
+from interlace.optim.summary import ConvergenceCheck, OptSummary
 from interlace.results.clmm_result import ClmmResult
 
 FloatArray = NDArray[np.float64]
 
 #: Standard deviations below this are at the boundary: left out of the Hessian (ordinal).
 BOUNDARY_TOL = 1e-3
+#: ordinal's convergence verdict: ``max|gradient|`` below this.
+GRAD_TOL = 1e-3
 
 _QUANTILES: dict[str, Callable[[FloatArray], FloatArray]] = {
     "logit": special.logit,
@@ -122,17 +129,21 @@ def clmm_objective(
 
     Raises
     ------
-    InterlaceError
-        nAGQ < 1, or nAGQ > 1 without a single random intercept (ordinal's rule).
+    ControlError
+        nAGQ < 1, or nAGQ > 1 without a single random intercept (ordinal's rule);
+        the message names the model's random terms.
     """
     if nAGQ < 1:
-        raise InterlaceError(
+        raise ControlError(
             f"nAGQ = {nAGQ} is not supported",
             remedy="use nAGQ = 1 (Laplace) or nAGQ > 1 (adaptive Gauss-Hermite)",
         )
     if nAGQ > 1 and not design.single_scalar:
-        raise InterlaceError(
-            "Quadrature methods are not available with more than one random effects term",
+        terms = ", ".join(f"({t.source})" for t in design.random.terms)
+        raise ControlError(
+            "Quadrature methods are not available with more than one random effects term "
+            f"(nAGQ = {nAGQ}; this model has {terms})",
+            term=design.random.terms[0].source,
             remedy="use nAGQ = 1 (Laplace), or a single random intercept (1 | g)",
         )
     response = OrdinalResponse(design.y, len(design.y_levels), design.weights)
@@ -152,8 +163,94 @@ def clmm_objective(
     return objective, response
 
 
+def parameter_names(design: ClmmDesign, objective: ClmmObjective) -> list[str]:
+    """ordinal's parameters in order: ``α`` names, ``β`` names, then the ``ST`` entries.
+
+    The ``ST`` entries of a term are its diagonal, then the lower triangle by
+    columns (ordinal's ``ST2par``); for a single random intercept the one entry
+    is the log standard deviation.
+    """
+    names = [*design.thresholds.alpha_names, *design.X_names]
+    if objective.log_sd:
+        return [*names, f"log(SD) of {objective.terms[0].group}"]
+    for t in objective.terms:
+        names += [f"ST {t.group}[{n}]" for n in t.names]
+        names += [
+            f"ST {t.group}[{t.names[i]}, {t.names[j]}]"
+            for i, j in zip(*strict_lower(t.k), strict=True)
+        ]
+    return names
+
+
+def start_vector(start: Any, design: ClmmDesign, objective: ClmmObjective) -> FloatArray:
+    """``start=`` as ordinal's parameter vector ``(α, β, ST)``, checked.
+
+    ``start`` is that vector (``fit$optRes$par``), or the pair ``(fepar, STpar)``
+    of ordinal's ``start = list(...)`` for models other than one random intercept.
+
+    Raises
+    ------
+    StartingValuesError
+        A wrong length (the message lists the expected order), values that are
+        not finite, thresholds ``θ = Tα`` that do not increase, a negative
+        standard deviation, or a likelihood that is zero at ``start``.
+    """
+    names = parameter_names(design, objective)
+    order = ", ".join(names)
+    n_fe = design.thresholds.n_alpha + len(design.X_names)
+    parts = list(start) if isinstance(start, (list, tuple)) else None
+    if parts is not None and len(parts) == 2 and all(np.ndim(p) == 1 for p in parts):
+        fe, st = (np.asarray(p, dtype=float) for p in parts)
+        if fe.size != n_fe or st.size != objective.n_st:
+            raise StartingValuesError(
+                f"start = (fepar, STpar) has {fe.size} and {st.size} values; this model needs "
+                f"{n_fe} and {objective.n_st}, in the order {order}"
+            )
+        x0 = np.r_[fe, st]
+    else:
+        x0 = np.asarray(start, dtype=float).ravel()
+    if x0.size != objective.n_par:
+        raise StartingValuesError(
+            f"start has {x0.size} values; this model has {objective.n_par} parameters, "
+            f"in ordinal's order: {order}",
+            remedy="give one value per parameter, e.g. a previous fit's par",
+        )
+    if not np.all(np.isfinite(x0)):
+        bad = [n for n, v in zip(names, x0, strict=True) if not np.isfinite(v)]
+        raise StartingValuesError(f"start is not finite for {', '.join(bad)}")
+    th = design.thresholds
+    theta = th.theta(x0[: th.n_alpha])
+    for j in np.flatnonzero(np.diff(theta) <= 0):
+        raise StartingValuesError(
+            f"the thresholds at start are not increasing: {th.theta_names[j + 1]} = "
+            f"{theta[j + 1]:g} is not above {th.theta_names[j]} = {theta[j]:g} "
+            "(the likelihood is zero there; ordinal stops with 'non-finite likelihood "
+            "at starting value')",
+            remedy="give increasing thresholds, or leave start=None",
+        )
+    below = x0 < objective.lower()
+    if np.any(below):
+        bad = [n for n, b in zip(names, below, strict=True) if b]
+        raise StartingValuesError(
+            f"start has negative standard deviations: {', '.join(bad)}",
+            remedy="standard deviations in start must be >= 0",
+        )
+    if not math.isfinite(objective(x0)):
+        raise StartingValuesError(
+            "non-finite likelihood at the starting values", remedy="leave start=None"
+        )
+    return x0
+
+
+def _initial_step(design: ClmmDesign, x0: FloatArray, ctrl: ClmmControl) -> float:
+    """BOBYQA's initial radius: at most half the smallest gap between the thresholds at ``x0``."""
+    th = design.thresholds
+    gaps = np.diff(th.theta(x0[: th.n_alpha]))
+    return min(ctrl.initial_step, 0.5 * float(np.min(gaps, initial=math.inf)))
+
+
 def _minimise(
-    objective: ClmmObjective, x0: FloatArray, lower: FloatArray, ctrl: ClmmControl
+    objective: ClmmObjective, x0: FloatArray, lower: FloatArray, ctrl: ClmmControl, step: float
 ) -> OptimizerResult:
     """BOBYQA from ``x0``, restarted from its result until a restart gains < ``restart_tol``."""
     settings = {
@@ -161,7 +258,7 @@ def _minimise(
         "ftol_abs": 0.0,
         "xtol_abs": 0.0,
         "maxeval": ctrl.maxeval,
-        "initial_step": ctrl.initial_step,
+        "initial_step": step,
     }
     res = bobyqa(objective, x0, lower, control=settings)
     for _ in range(ctrl.restarts):
@@ -183,23 +280,31 @@ def _derivatives(
     return free, grad, hess
 
 
+Derivatives = tuple[NDArray[np.bool_], FloatArray, FloatArray]
+
+
 def _polish(
     objective: ClmmObjective, par: FloatArray, fval: float, steps: int
-) -> tuple[FloatArray, float]:
-    """Newton steps on the finite-difference Hessian while they lower the objective."""
+) -> tuple[FloatArray, float, Derivatives | None]:
+    """Newton steps on the finite-difference Hessian while they lower the objective.
+
+    Also returns the derivatives at the final point when the last step was
+    refused (they are then already at hand), else ``None``.
+    """
     lower = objective.lower()
     for _ in range(steps):
-        free, grad, hess = _derivatives(objective, par, fval)
+        derivatives = _derivatives(objective, par, fval)
+        free, grad, hess = derivatives
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
-            break
+            return par, fval, derivatives
         trial = np.maximum(_with(par, free, par[free] - step), lower)
         ftrial = objective(trial)
         if not ftrial < fval:
-            break
+            return par, fval, derivatives
         par, fval = trial, ftrial
-    return par, fval
+    return par, fval, None
 
 
 def _free(objective: ClmmObjective, par: FloatArray) -> NDArray[np.bool_]:
@@ -213,24 +318,56 @@ def fit_clmm(
     *,
     link: str = "logit",
     nAGQ: int = 1,
+    start: Any = None,
     control: ClmmControl | Mapping[str, Any] | None = None,
     formula: str = "",
     data_name: str | None = None,
 ) -> ClmmResult:
-    """Fit a prepared design: starting values, optimisation, Hessian, result."""
+    """Fit a prepared design: starting values, optimisation, Hessian, result.
+
+    ``start`` is ordinal's parameter vector ``(α, β, ST)`` or the pair
+    ``(fepar, STpar)``; see :func:`start_vector`.
+    """
+    t0 = time.perf_counter()
     ctrl = ClmmControl.coerce(control)
     objective, response = clmm_objective(design, link, nAGQ)
-    fe_start = _clm_start(design, objective.link, response)
-    st0 = np.zeros(1) if objective.log_sd else _st_start(objective)
-    x0 = np.r_[fe_start, st0]
+    if start is None:
+        fe_start = _clm_start(design, objective.link, response)
+        x0 = np.r_[fe_start, np.zeros(1) if objective.log_sd else _st_start(objective)]
+    else:
+        x0 = start_vector(start, design, objective)
+    finitial = objective(x0)
     lower = objective.lower()
-    res = _minimise(objective, x0, lower, ctrl)
-    par, fval = _polish(objective, res.par, res.fval, ctrl.newton_steps)
+    step = _initial_step(design, x0, ctrl)
+    res = _minimise(objective, x0, lower, ctrl, step)
+    par, fval, derivatives = _polish(objective, res.par, res.fval, ctrl.newton_steps)
     free = _free(objective, par)
     grad = hess = None
     if ctrl.Hess:
-        free, grad, hess = _derivatives(objective, par, fval)
-    result = ClmmResult.assemble(
+        free, grad, hess = derivatives or _derivatives(objective, par, fval)
+    conv = _checks(grad, hess, bool(np.any(~free)))
+    optinfo = OptSummary(
+        optimizer="nloptwrap",
+        initial=x0,
+        finitial=finitial,
+        final=par,
+        fmin=fval,
+        feval=objective.neval,
+        time=time.perf_counter() - t0,
+        return_code=res.return_code,
+        message=res.message,
+        control={
+            "xtol_rel": ctrl.xtol_rel,
+            "initial_step": step,
+            "maxeval": ctrl.maxeval,
+            "restarts": ctrl.restarts,
+            "newton_steps": ctrl.newton_steps,
+        },
+        conv=conv,
+    )
+    for message in conv.messages:
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    return ClmmResult.assemble(
         design,
         objective,
         par,
@@ -238,21 +375,29 @@ def fit_clmm(
         link=link,
         nAGQ=nAGQ,
         free=free,
-        gradient=grad,
-        hessian=hess,
-        neval=objective.neval,
-        optimizer_message=res.message,
+        optinfo=optinfo,
         formula=formula,
         data_name=data_name,
     )
-    if ctrl.Hess and not result.converged:
-        message = (
-            f"clmm may not have converged: max|gradient| = {result.max_grad:.3g} "
-            "or the Hessian is not positive definite"
-        )
-        warnings.warn(message, ConvergenceWarning, stacklevel=2)
-        result = replace(result, warnings=(*result.warnings, message))
-    return result
+
+
+def _checks(grad: FloatArray | None, hess: FloatArray | None, boundary: bool) -> ConvergenceCheck:
+    """ordinal's verdicts: ``max|gradient| < 1e-3`` and a positive definite Hessian."""
+    if grad is None or hess is None:
+        return ConvergenceCheck(singular=boundary)
+    code, messages = 0, []
+    max_grad = float(np.max(np.abs(grad), initial=0.0))
+    if not max_grad < GRAD_TOL:
+        code = -1
+        messages.append(f"clmm may not have converged: max|gradient| = {max_grad:.3g}")
+    try:
+        np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
+        code = -3
+        messages.append("clmm: the Hessian is not positive definite (no standard errors)")
+    return ConvergenceCheck(
+        code=code, messages=tuple(messages), gradient=grad, hessian=hess, singular=boundary
+    )
 
 
 def _with(par: FloatArray, free: NDArray[np.bool_], x: FloatArray) -> FloatArray:
@@ -276,6 +421,7 @@ def clmm(
     threshold: Literal["flexible", "symmetric", "symmetric2", "equidistant"] = "flexible",
     nAGQ: int = 1,
     weights: Any = None,
+    start: Any = None,
     contrasts: Mapping[str, Any] | None = None,
     na_action: Literal["omit", "fail"] = "omit",
     control: ClmmControl | Mapping[str, Any] | None = None,
@@ -303,6 +449,13 @@ def clmm(
         quadrature with that many points (a single random intercept only).
     weights
         Column name or array of prior weights.
+    start : array-like or (array-like, array-like), optional
+        Starting values in ordinal's order (``fit$optRes$par``): the free
+        threshold parameters ``α``, then ``β``, then the random-effect
+        parameters — the log standard deviation for a single random intercept,
+        otherwise each term's ``ST`` factor (standard deviations, then the
+        lower triangle by columns).  The pair ``(fepar, STpar)`` of ordinal's
+        ``start = list(...)`` is accepted too.
     contrasts : mapping, optional
     na_action : {"omit", "fail"}
     control : ClmmControl or mapping, optional
@@ -319,8 +472,11 @@ def clmm(
         A numeric, text or logical response (the message shows how to declare the order).
     GroupingError
         A grouping factor with fewer than three levels (ordinal requires more than two).
-    InterlaceError
+    ControlError
         nAGQ > 1 with several random terms or a random slope.
+    StartingValuesError
+        ``start`` of the wrong length (the message lists the order), not
+        finite, with thresholds that do not increase, or a negative SD.
     """
     design = clmm_design(
         formula,
@@ -331,5 +487,11 @@ def clmm(
         na_action=na_action,
     )
     return fit_clmm(
-        design, link=link, nAGQ=nAGQ, control=control, formula=formula, data_name=data_name
+        design,
+        link=link,
+        nAGQ=nAGQ,
+        start=start,
+        control=control,
+        formula=formula,
+        data_name=data_name,
     )

@@ -116,7 +116,7 @@ def fit_lmer(
     objective = lmer_objective(design, REML=REML)
     theta0 = _start_theta(start, objective)
     optinfo = optimize_theta(objective, theta0, objective.lower, ctrl, nobs=objective.n)
-    _warn_about(optinfo)
+    warn_about(optinfo)
     return assemble_lmer(
         design,
         objective,
@@ -129,7 +129,7 @@ def fit_lmer(
     )
 
 
-def _warn_about(optinfo: OptSummary) -> None:
+def warn_about(optinfo: OptSummary) -> None:
     """Issue the findings of the optimiser and the checks as warnings (kept on the result too).
 
     lme4 reports a singular fit as a message; here it is a :class:`SingularFitWarning`.

@@ -22,7 +22,13 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from interlace.cox.risksets import RiskSets, risk_sets
-from interlace.cox.variance import CoxmeTerm, RandomLayout, coxme_level_order, random_layout
+from interlace.cox.variance import (
+    SPARSE,
+    CoxmeTerm,
+    RandomLayout,
+    coxme_level_order,
+    random_layout,
+)
 from interlace.design.evaluate import FactorColumn, NumericColumn
 from interlace.design.fixed import fixed_design
 from interlace.design.frame import ModelFrame, build_model_frame
@@ -36,7 +42,7 @@ from interlace.errors import (
 )
 from interlace.formula import ast as fast
 from interlace.formula import formula_ir
-from interlace.ir.terms import COXME, FormulaIR, RandomTerm, Term, TermList
+from interlace.ir.terms import COXME, FormulaIR, RandomTerm, Term, TermList, Variable
 
 FloatArray = NDArray[np.float64]
 
@@ -50,6 +56,13 @@ class CoxmeDesign:
     Attributes
     ----------
     formula : FormulaIR
+    fixed_formula : FormulaIR
+        The formula without ``strata()`` terms and with the intercept coxme forces: the
+        fixed part evaluated on new data.
+    frame : ModelFrame
+        The model frame (levels, contrasts and transform states for new data).
+    strata_variable : Variable or None
+        The ``strata(...)`` variable.
     n : int
         Rows kept.
     row_labels : pandas.Index
@@ -67,6 +80,9 @@ class CoxmeDesign:
     """
 
     formula: FormulaIR
+    fixed_formula: FormulaIR
+    frame: ModelFrame
+    strata_variable: Variable | None
     n: int
     row_labels: pd.Index
     start: FloatArray | None
@@ -136,12 +152,19 @@ def _survival(frame: ModelFrame, label: str) -> tuple[FloatArray | None, FloatAr
     if start is not None and np.any(start >= stop):
         bad = start >= stop
         raise ResponseDomainError(
-            f"{label}: the start time must be before the stop time",
+            f"{label}: the start time must be before the stop time; {int(bad.sum())} row(s) "
+            "have start >= stop",
             column=label,
             rows=_rows(frame.row_labels, bad),
+            remedy="drop or correct those rows: a counting-process interval (start, stop] "
+            "must not be empty",
         )
     if not status.any():
-        raise ResponseDomainError(f"{label} has no events", column=label)
+        raise ResponseDomainError(
+            f"{label} has no events: every status is 0 (censored)",
+            column=label,
+            remedy="a Cox model needs at least one event; check the status coding",
+        )
     return start, stop, status
 
 
@@ -158,13 +181,62 @@ def _strata_codes(
     return column.codes.astype(np.intp), tuple(column.levels)
 
 
-def _random_term(term: RandomTerm, frame: ModelFrame) -> CoxmeTerm:
-    group = grouping_factor(term.group, frame, label=term.group_label)
-    if group.n_levels < 2:
+@dataclass(frozen=True, eq=False)
+class _Grouping:
+    """A grouping factor with coxme's name and labels, and the formula layer's labels."""
+
+    name: str
+    levels: tuple[str, ...]
+    refs: NDArray[np.intp]
+    source_levels: tuple[str, ...]
+
+
+def _nested_spans(terms: Sequence[RandomTerm]) -> set[object]:
+    """Spans shared by several random terms: the parts of one nested term ``(1 | a/b)``."""
+    spans = [t.span for t in terms]
+    return {span for span in spans if spans.count(span) > 1}
+
+
+def _grouping(term: RandomTerm, frame: ModelFrame, nested: bool) -> _Grouping:
+    """The grouping factor of ``term``; a part of a nested term named and labelled as coxme does.
+
+    coxme (``expand.nested``) names the parts of ``(1 | a/b)`` ``"a/b"`` and ``"a"`` and labels
+    a level of ``a/b`` ``"<a>/<b>"``, ordered by ``a``'s levels, then ``b``'s (survival's
+    ``strata(a, b, shortlabel = TRUE, sep = "/")``).
+    """
+    factor = grouping_factor(term.group, frame, label=term.group_label)
+    refs = np.asarray(factor.refs, dtype=np.intp)
+    if not nested or len(term.group) == 1:
+        return _Grouping(factor.label, factor.levels, refs, factor.levels)
+    variables = term.group[::-1]
+    parts = [grouping_factor((v,), frame, label=v.label) for v in variables]
+    codes = np.column_stack([np.asarray(part.refs) for part in parts])
+    combos, inverse = np.unique(codes, axis=0, return_inverse=True)
+    levels = tuple(
+        "/".join(part.levels[c] for part, c in zip(parts, combo, strict=True)) for combo in combos
+    )
+    inverse = np.asarray(inverse, dtype=np.intp).reshape(-1)
+    source = np.empty(len(combos), dtype=object)
+    source[inverse] = np.asarray(factor.levels, dtype=object)[refs]
+    name = "/".join(v.label for v in variables)
+    return _Grouping(name, levels, inverse, tuple(str(label) for label in source))
+
+
+def _random_term(term: RandomTerm, frame: ModelFrame, role: str) -> CoxmeTerm:
+    """One coxme term; ``role`` is ``"single"``, or ``"inner"``/``"outer"`` for a nested part.
+
+    coxme moves sparse levels first for a single grouping factor with at least ``sparse[0]``
+    levels, for the innermost part of a nested term with more than ``sparse[0]``, and never
+    for the outer parts.
+    """
+    group = _grouping(term, frame, nested=role != "single")
+    if len(group.levels) < 2:
         raise GroupingError(
-            f"the grouping factor {group.label} of ({term.source}) has a single level",
+            f"the grouping factor {group.name} of ({term.source}) has a single level",
             term=term.source,
-            remedy="a random effect needs at least two groups",
+            column=group.name,
+            remedy="a random effect needs at least two groups; drop the term or use a "
+            "grouping variable that varies",
         )
     lhs = fixed_design(term.lhs, frame)
     intercept = "(Intercept)" in lhs.colnames
@@ -175,19 +247,38 @@ def _random_term(term: RandomTerm, frame: ModelFrame) -> CoxmeTerm:
             "are supported",
             term=term.source,
         )
-    refs = np.asarray(group.refs, dtype=np.intp)
-    order, n_sparse = coxme_level_order(refs, group.n_levels)
+    n_levels = len(group.levels)
+    if role == "outer":
+        order, n_sparse = np.arange(n_levels, dtype=np.intp), 0
+    else:
+        sparse = SPARSE if role == "single" else (SPARSE[0] + 1, SPARSE[1])
+        order, n_sparse = coxme_level_order(group.refs, n_levels, sparse)
     position = np.empty_like(order)
     position[order] = np.arange(order.size)
     return CoxmeTerm(
-        group=group.label,
+        group=group.name,
         levels=tuple(group.levels[i] for i in order),
-        refs=position[refs],
+        refs=position[group.refs],
         intercept=intercept,
         slopes=np.asarray(lhs.X[:, slope_cols], dtype=np.float64),
         slope_names=tuple(lhs.colnames[j] for j in slope_cols),
         n_sparse=n_sparse,
+        source_group=term.group_label,
+        source_levels=tuple(group.source_levels[i] for i in order),
     )
+
+
+def _random_terms(terms: Sequence[RandomTerm], frame: ModelFrame) -> list[CoxmeTerm]:
+    nested = _nested_spans(terms)
+    out = []
+    for term in terms:
+        if term.span not in nested:
+            role = "single"
+        else:
+            depth = max(len(t.group) for t in terms if t.span == term.span)
+            role = "inner" if len(term.group) == depth else "outer"
+        out.append(_random_term(term, frame, role))
+    return out
 
 
 def coxme_design(
@@ -226,10 +317,13 @@ def coxme_design(
     w = np.ones(frame.n) if frame.weights is None else np.asarray(frame.weights, dtype=float)
     if np.any(w <= 0):
         raise WeightsError("coxme weights must be positive", rows=_rows(frame.row_labels, w <= 0))
-    terms = [_random_term(t, frame) for t in ir.random]
+    terms = _random_terms(ir.random, frame)
     offset = np.zeros(frame.n) if frame.offset is None else np.asarray(frame.offset, dtype=float)
     return CoxmeDesign(
         formula=ir,
+        fixed_formula=replace(ir, fixed=fixed),
+        frame=frame,
+        strata_variable=strata_terms[0].variables[0] if strata_terms else None,
         n=frame.n,
         row_labels=frame.row_labels,
         start=start,

@@ -30,7 +30,7 @@ from interlace.cox.partial import Ties
 from interlace.cox.penalized import PenalizedFit, PenalizedProblem, newton
 from interlace.cox.risksets import RiskSets
 from interlace.cox.variance import CORINIT, VARINIT, RandomLayout
-from interlace.optim.bfgs import optim_bfgs
+from interlace.optim.bfgs import BfgsResult, optim_bfgs
 
 FloatArray = NDArray[np.float64]
 
@@ -59,6 +59,10 @@ class CoxmeFit:
         coxme's ``iter``: outer function evaluations, total Newton iterations.
     fit0 : CoxphFit
         The fit without random effects.
+    optimizer : BfgsResult
+        R's ``optim`` record of the outer BFGS (``convergence`` 0 when it converged).
+    final_converged : bool
+        Whether the final Newton fit met its stopping rule within ``ITER_MAX`` iterations.
     """
 
     theta: FloatArray
@@ -68,6 +72,8 @@ class CoxmeFit:
     loglik: tuple[float, float, float]
     iter: tuple[int, int]
     fit0: CoxphFit
+    optimizer: BfgsResult
+    final_converged: bool
 
 
 def _integrated(fit: PenalizedFit, logdet_sigma: float) -> float:
@@ -132,4 +138,6 @@ def coxme_fit(
         loglik=(fit0.loglik[0], _integrated(final, logdet), final.ppl),
         iter=(result.fn_count, result.fn_count * inner + final.iter),
         fit0=fit0,
+        optimizer=result,
+        final_converged=final.iter <= ITER_MAX,
     )

@@ -76,6 +76,59 @@ def _tie_fractions(rs: RiskSets, ties: Ties) -> tuple[NDArray[np.intp], FloatArr
     return jj, k / counts[jj]
 
 
+@dataclass(frozen=True)
+class TiedRisk:
+    """The risk-set denominators of every term ``(j, k)`` of the partial likelihood.
+
+    Attributes
+    ----------
+    jj : ndarray of int
+        Event time ``j`` of each term.
+    f : ndarray
+        Efron fraction ``k / m_j`` (0 for Breslow ties).
+    d : ndarray
+        ``d_jk = S0_j - f E0_j``.
+    wt : ndarray
+        ``wbar_j``.
+    """
+
+    jj: NDArray[np.intp]
+    f: FloatArray
+    d: FloatArray
+    wt: FloatArray
+
+    def hazard(self, rs: RiskSets) -> tuple[FloatArray, FloatArray]:
+        """Per event time, ``g_j = sum_k wbar_j / d_jk`` and ``h_j = sum_k wbar_j f / d_jk``.
+
+        ``g`` is the jump of the baseline cumulative hazard (Breslow's estimator, or its Efron
+        adjustment); a row with an event at ``j`` gets ``g_j - h_j`` of it.
+        """
+        g = np.bincount(self.jj, weights=self.wt / self.d, minlength=rs.n_times)
+        h = np.bincount(self.jj, weights=self.wt * self.f / self.d, minlength=rs.n_times)
+        return g.astype(np.float64), h.astype(np.float64)
+
+    def means(self, rs: RiskSets, rM: Matrix) -> FloatArray:
+        """``a_jk = (S1_j - f E1_j) / d_jk``: risk-weighted means of ``M`` (``rM = diag(r) M``)."""
+        S1 = rs.at_risk_sum(rM)
+        E1 = _dense(rs.dies @ rM)
+        return np.asarray((S1[self.jj] - self.f[:, None] * E1[self.jj]) / self.d[:, None])
+
+    def row_hazard(self, rs: RiskSets) -> FloatArray:
+        """``c_i``: the baseline cumulative hazard each row accrues over its time at risk."""
+        g, h = self.hazard(rs)
+        c = rs.over_risk_times(g)
+        c[rs.event] -= h[rs.time_of_event]
+        return c
+
+
+def tied_risk(rs: RiskSets, r: FloatArray, ties: Ties) -> TiedRisk:
+    """The denominators ``d_jk`` for risk scores ``r = w exp(eta)``."""
+    S0 = rs.at_risk_sum(r)
+    E0 = rs.dies @ r
+    jj, f = _tie_fractions(rs, ties)
+    return TiedRisk(jj, f, S0[jj] - f * E0[jj], rs.wt_ave[jj])
+
+
 def partial_likelihood(
     rs: RiskSets,
     M: Matrix,
@@ -101,20 +154,11 @@ def partial_likelihood(
     """
     r = weights * np.exp(eta)
     rM = _scale_rows(M, r)
-    S0 = rs.at_risk_sum(r)
-    S1 = rs.at_risk_sum(rM)
-    E0 = rs.dies @ r
-    E1 = _dense(rs.dies @ rM)
-    jj, f = _tie_fractions(rs, ties)
-    d = S0[jj] - f * E0[jj]
-    a = (S1[jj] - f[:, None] * E1[jj]) / d[:, None]
-    wt = rs.wt_ave[jj]
+    tied = tied_risk(rs, r, ties)
+    wt = tied.wt
+    a = tied.means(rs, rM)
     dw = rs.event * weights
-    loglik = float(dw @ eta - wt @ np.log(d))
+    loglik = float(dw @ eta - wt @ np.log(tied.d))
     score = np.asarray(M.T @ dw) - a.T @ wt
-    g = np.bincount(jj, weights=wt / d, minlength=rs.n_times).astype(np.float64)
-    h = np.bincount(jj, weights=wt * f / d, minlength=rs.n_times).astype(np.float64)
-    c = rs.over_risk_times(g)
-    c[rs.event] -= h[rs.time_of_event]
-    information = _cross(M, r * c) - (a.T * wt) @ a
+    information = _cross(M, r * tied.row_hazard(rs)) - (a.T * wt) @ a
     return PartialLikelihood(loglik, score, information)

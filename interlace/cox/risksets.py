@@ -43,6 +43,10 @@ class RiskSets:
         sum of ``v`` at every event time.
     dies : scipy.sparse.csr_matrix, shape (J, n)
         One-hot rows of the event time of each event row (zero rows for censored rows).
+    times : ndarray of float, shape (J,)
+        The event times, stratum by stratum, increasing within a stratum.
+    time_stratum : ndarray of int, shape (J,)
+        The stratum of each event time.
     """
 
     n_times: int
@@ -55,6 +59,8 @@ class RiskSets:
     enter: sp.csr_matrix
     leave: sp.csr_matrix
     dies: sp.csr_matrix
+    times: FloatArray
+    time_stratum: IntArray
 
     def at_risk_sum(self, values: FloatArray | sp.csr_matrix) -> FloatArray:
         """Risk-set sums ``sum_{i at risk at j} values[i]`` for every event time ``j``.
@@ -68,8 +74,12 @@ class RiskSets:
         return np.asarray(np.cumsum(delta, axis=0)[: self.n_times])
 
     def over_risk_times(self, per_time: FloatArray) -> FloatArray:
-        """``sum_{j: lo[i] <= j < hi[i]} per_time[j]`` for every row ``i``."""
-        prefix = np.concatenate(([0.0], np.cumsum(per_time)))
+        """``sum_{j: lo[i] <= j < hi[i]} per_time[j]`` for every row ``i``.
+
+        ``per_time`` has shape ``(J,)`` or ``(J, p)``; the result ``(n,)`` or ``(n, p)``.
+        """
+        prefix = np.cumsum(per_time, axis=0)
+        prefix = np.concatenate((np.zeros((1, *prefix.shape[1:])), prefix))
         return np.asarray(prefix[self.hi] - prefix[self.lo])
 
 
@@ -108,9 +118,13 @@ def risk_sets(
     hi = np.zeros(n, dtype=np.intp)
     death_index = np.full(n, -1, dtype=np.intp)
     offset = 0
+    all_times: list[FloatArray] = []
+    time_stratum: list[IntArray] = []
     for s in np.unique(strata):
         rows = np.flatnonzero(strata == s)
         times = np.unique(stop[rows][event[rows]])
+        all_times.append(times)
+        time_stratum.append(np.full(times.size, s, dtype=np.intp))
         if start is not None:
             lo[rows] = offset + np.searchsorted(times, start[rows], side="right")
         else:
@@ -137,4 +151,6 @@ def risk_sets(
         enter=_one_hot(lo, every, (n_times + 1, n)),
         leave=_one_hot(hi, every, (n_times + 1, n)),
         dies=_one_hot(time_of_event, dead_rows, (n_times, n)),
+        times=np.concatenate(all_times).astype(np.float64),
+        time_stratum=np.concatenate(time_stratum),
     )

@@ -39,9 +39,9 @@ class CoxmeTerm:
     Attributes
     ----------
     group : str
-        Name of the grouping factor.
+        coxme's name of the grouping factor (``"a/b"`` for the inner part of ``(1 | a/b)``).
     levels : tuple of str
-        Levels in coxme's order (sparse levels first).
+        Levels in coxme's order (sparse levels first), as coxme labels them (``"1/x"``).
     refs : ndarray of int
         0-based level (in ``levels``) of each row.
     intercept : bool
@@ -51,6 +51,10 @@ class CoxmeTerm:
     slope_names : tuple of str
     n_sparse : int
         Number of leading sparse levels.
+    source_group : str
+        The grouping factor as the formula layer names it (``"b:a"``).
+    source_levels : tuple of str
+        The same levels as the formula layer labels them (``"x:1"``), to match new data.
     """
 
     group: str
@@ -60,6 +64,8 @@ class CoxmeTerm:
     slopes: FloatArray
     slope_names: tuple[str, ...]
     n_sparse: int
+    source_group: str
+    source_levels: tuple[str, ...]
 
     @property
     def n_levels(self) -> int:

@@ -11,8 +11,12 @@
 3. ``X`` is ``model.matrix`` of the fixed part *with* an intercept (added, with
    a warning, when the formula removes it), so factors get treatment contrasts
    as in a model with an intercept; aliased columns are dropped by R's pivoted
-   QR (``drop.coef``, tolerance 1e-7); then the intercept column is removed,
-   because the thresholds take its place;
+   QR (``drop.coef``: LINPACK ``dqrdc2``, tolerance 1e-7, the first ``rank``
+   pivot columns kept — lme4's rule too) with ordinal's message "design is
+   column rank deficient so dropping N coef" (a
+   :class:`~interlace.errors.RankDeficiencyWarning` that also names the
+   columns); then the intercept column is removed, because the thresholds
+   take its place;
 4. the random-effect terms are ordered by decreasing number of levels when the
    numbers differ, with ``ordinal``'s tie rule (``rev(order(nlev))``: among
    terms with equal numbers, the later one first); every grouping factor needs
@@ -40,12 +44,13 @@ from interlace.design.frame import (
     build_model_frame,
 )
 from interlace.design.random import RandomEffects, assemble, decreasing_levels, re_term
-from interlace.design.rank import drop_rank_deficient
+from interlace.design.rank import rank_check
 from interlace.design.thresholds import Thresholds, make_thresholds
 from interlace.errors import (
     GroupingError,
     InterlaceWarning,
     LevelsDroppedWarning,
+    RankDeficiencyWarning,
     ResponseTypeError,
 )
 from interlace.formula import formula_ir
@@ -165,7 +170,22 @@ def _fixed(ir: FormulaIR, frame: ModelFrame, contrasts: Any) -> FixedDesign:
             full.term_labels,
             full.contrasts,
         )
-    return drop_rank_deficient(full)
+    check = rank_check(full.X, full.colnames)
+    if not check.dropped:
+        return full
+    warnings.warn(
+        f"design is column rank deficient so dropping {len(check.dropped)} coef: "
+        f"{', '.join(check.dropped)}",
+        RankDeficiencyWarning,
+        stacklevel=3,
+    )
+    return FixedDesign(
+        full.X[:, check.keep],
+        tuple(full.colnames[j] for j in check.keep),
+        tuple(full.assign[j] for j in check.keep),
+        full.term_labels,
+        full.contrasts,
+    )
 
 
 def _random(ir: FormulaIR, frame: ModelFrame) -> RandomEffects:

@@ -49,7 +49,7 @@ from interlace.design.frame import (
 from interlace.design.random import RandomEffects, ReTerm, random_effects
 from interlace.errors import ResponseTypeError, WeightsError
 from interlace.formula import formula_ir
-from interlace.ir.terms import LME4, FormulaIR
+from interlace.ir.terms import LME4, Dialect, FormulaIR
 
 FloatArray = NDArray[np.float64]
 P = ParamSpec("P")
@@ -300,13 +300,14 @@ def _design(
     *,
     glmm: bool,
     REML: bool,
+    dialect: Dialect = LME4,
 ) -> LmerDesign:
     """The pipeline of ``lFormula`` (``glmm=False``) and ``glFormula`` (``glmm=True``).
 
     Parse, build the frame, the random and the fixed design, and run the checks.
     """
     checks = control if isinstance(control, CheckControl) else CheckControl.from_mapping(control)
-    ir = formula_ir(formula, dialect=LME4, columns=list(data.columns))
+    ir = formula_ir(formula, dialect=dialect, columns=list(data.columns))
     if ir.response is None:
         raise ResponseTypeError(
             f"formula {formula!r} has no response", remedy="write the response left of '~'"
@@ -402,6 +403,7 @@ def glformula(
     contrasts: Any = None,
     na_action: NaAction = "omit",
     control: CheckControl | Mapping[str, str] | None = None,
+    dialect: Dialect = LME4,
 ) -> LmerDesign:
     """The design of a generalized linear mixed model, as lme4's ``glFormula()`` builds it.
 
@@ -416,7 +418,19 @@ def glformula(
     ----------
     formula, data, weights, offset, contrasts, na_action, control
         As for :func:`lformula`.
+    dialect
+        The formula dialect (:data:`~interlace.ir.terms.GLMMTMB` for glmmTMB: ``||`` means
+        ``diag()`` and the random terms keep their formula order).
     """
     return _design(
-        formula, data, weights, offset, contrasts, na_action, control, glmm=True, REML=False
+        formula,
+        data,
+        weights,
+        offset,
+        contrasts,
+        na_action,
+        control,
+        glmm=True,
+        REML=False,
+        dialect=dialect,
     )

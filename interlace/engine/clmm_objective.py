@@ -94,6 +94,13 @@ class Modes:
     curvature: FloatArray
 
 
+def strict_lower(k: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Rows and columns of a ``k x k`` strict lower triangle by columns (R's ``lower.tri``)."""
+    rows, cols = np.tril_indices(k, -1)
+    order = np.lexsort((rows, cols))
+    return rows[order], cols[order]
+
+
 def st_to_theta(st: FloatArray, terms: Sequence[ReTerm]) -> FloatArray:
     """lme4's ``θ`` (lower triangles by columns) from ordinal's ST parameters (diagonal first)."""
     out = []
@@ -102,9 +109,7 @@ def st_to_theta(st: FloatArray, terms: Sequence[ReTerm]) -> FloatArray:
         k = t.k
         lam = np.zeros((k, k))
         lam[np.diag_indices(k)] = st[pos : pos + k]
-        rows, cols = np.tril_indices(k, -1)
-        order = np.lexsort((rows, cols))  # column-major, as R's lower.tri
-        lam[rows[order], cols[order]] = st[pos + k : pos + k * (k + 1) // 2]
+        lam[strict_lower(k)] = st[pos + k : pos + k * (k + 1) // 2]
         out.append(lam.T[np.triu_indices(k)])
         pos += k * (k + 1) // 2
     return np.concatenate(out) if out else np.zeros(0)
@@ -222,9 +227,7 @@ class ClmmObjective:
             if not math.isfinite(h) or np.any(~(curv >= 0)):
                 raise NumericalError(f"conditional modes failed at par={list(par)}")
             converged = np.max(np.abs(u - zlt @ d1), initial=0.0) < GRAD_TOL
-            self.predictor.reweight(zb + d1 / curv, curv)
-            self.predictor.update(theta)
-            step = np.concatenate([ui.ravel() for ui in self.predictor.solve()[1]]) - u
+            step = self._newton_target(theta, zb, d1, curv) - u
             if converged:  # one full step more: û to rounding error, so that D(û) is smooth
                 u = u + step
                 h, zb, d1, curv = evaluate(u)
@@ -244,10 +247,34 @@ class ClmmObjective:
             raise NumericalError(f"no convergence of the modes at par={list(par)}")
         if not math.isfinite(h) or np.any(~(curv > 0)):
             raise NumericalError(f"conditional modes failed at par={list(par)}")
+        b = np.asarray(self._lambdat.T @ u, dtype=float)
+        return Modes(u, b, h, self._log_det(theta, zb, curv), shift_fixed, curv)
+
+    def _newton_target(
+        self, theta: FloatArray, zb: FloatArray, d1: FloatArray, curv: FloatArray
+    ) -> FloatArray:
+        """Newton's next ``u``: ``(Λ'Z'DZΛ + I)^{-1} Λ'Z'D (ZΛu + ℓ'/D)``.
+
+        For a single scalar term the matrix is diagonal and the solve is one
+        division per level; otherwise it is the shared predictor's.
+        """
+        if self.log_sd:
+            term = self.terms[0]
+            lam, z = float(theta[0]), term.z[:, 0]
+            hjj = lam * lam * np.bincount(term.refs, weights=curv * z * z, minlength=term.n_levels)
+            rhs = lam * np.bincount(
+                term.refs, weights=z * (curv * zb + d1), minlength=term.n_levels
+            )
+            return np.asarray(rhs / (hjj + 1.0), dtype=float)
+        self.predictor.reweight(zb + d1 / curv, curv)
+        self.predictor.update(theta)
+        return np.concatenate([ui.ravel() for ui in self.predictor.solve()[1]])
+
+    def _log_det(self, theta: FloatArray, zb: FloatArray, curv: FloatArray) -> float:
+        """``log|Λ'Z'DZΛ + I|``; the predictor is left factored at ``(θ, D)``."""
         self.predictor.reweight(zb, curv)
         self.predictor.update(theta)
-        b = np.asarray(self._lambdat.T @ u, dtype=float)
-        return Modes(u, b, h, self.predictor.ldL2, shift_fixed, curv)
+        return float(self.predictor.ldL2)
 
     def __call__(self, par: FloatArray) -> float:
         """The negative log-likelihood approximation; ``inf`` where it cannot be evaluated."""

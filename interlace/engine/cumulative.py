@@ -45,15 +45,29 @@ Fun = Callable[[FloatArray], FloatArray]
 END = 1e5
 
 
+Parts = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
+
+
 @dataclass(frozen=True)
 class CumulativeLink:
-    """A latent distribution: ``F``, ``1 − F``, ``f = F'`` and ``g = f'``."""
+    """A latent distribution: ``F``, ``1 − F``, ``f = F'`` and ``g = f'``.
+
+    ``joint``, when given, computes all four at once from shared pieces (the
+    logistic ``f = F(1 − F)``); it must agree with the four functions.
+    """
 
     name: str
     cdf: Fun
     sf: Fun
     pdf: Fun
     dpdf: Fun
+    joint: Callable[[FloatArray], Parts] | None = None
+
+    def parts(self, x: FloatArray) -> Parts:
+        """``(F, 1 − F, f, g)`` at ``x``."""
+        if self.joint is not None:
+            return self.joint(x)
+        return self.cdf(x), self.sf(x), self.pdf(x), self.dpdf(x)
 
     def prob(self, eta1: FloatArray, eta2: FloatArray) -> FloatArray:
         """``F(η_1) − F(η_2)`` (``η_1 > η_2``), from the upper tails where both are positive."""
@@ -69,6 +83,23 @@ def _logistic_pdf(x: FloatArray) -> FloatArray:
 def _logistic_dpdf(x: FloatArray) -> FloatArray:
     p = special.expit(x)
     return np.asarray(p * (1.0 - p) * (1.0 - 2.0 * p), dtype=float)
+
+
+def _logistic_parts(x: FloatArray) -> Parts:
+    cdf = np.asarray(special.expit(x), dtype=float)
+    sf = np.asarray(special.expit(-x), dtype=float)
+    pdf = cdf * sf
+    return cdf, sf, pdf, pdf * (sf - cdf)
+
+
+def _normal_parts(x: FloatArray) -> Parts:
+    pdf = _normal_pdf(x)
+    return (
+        np.asarray(special.ndtr(x), dtype=float),
+        np.asarray(special.ndtr(-x), dtype=float),
+        pdf,
+        -x * pdf,
+    )
 
 
 def _normal_pdf(x: FloatArray) -> FloatArray:
@@ -94,6 +125,7 @@ CUMULATIVE_LINKS: dict[str, CumulativeLink] = {
         sf=lambda x: np.asarray(special.expit(-x), dtype=float),
         pdf=_logistic_pdf,
         dpdf=_logistic_dpdf,
+        joint=_logistic_parts,
     ),
     "probit": CumulativeLink(
         "probit",
@@ -101,6 +133,7 @@ CUMULATIVE_LINKS: dict[str, CumulativeLink] = {
         sf=lambda x: np.asarray(special.ndtr(-x), dtype=float),
         pdf=_normal_pdf,
         dpdf=lambda x: -x * _normal_pdf(x),
+        joint=_normal_parts,
     ),
     "cloglog": CumulativeLink(
         "cloglog",
@@ -172,8 +205,11 @@ class OrdinalResponse:
         """Per row ``ℓ_i``, ``dℓ_i/ds_i`` and ``−d²ℓ_i/ds_i²`` (``nan`` where ``p_i ≤ 0``)."""
         eta1, eta2 = self.etas(thresholds, s)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            p = link.prob(eta1, eta2)
+            cdf1, sf1, f1, g1 = link.parts(eta1)
+            cdf2, sf2, f2, g2 = link.parts(eta2)
+            # F(η_1) − F(η_2), from the upper tails where both are positive (link.prob)
+            p = np.where(eta2 > 0, sf2 - sf1, cdf1 - cdf2)
             p = np.where(p > 0, p, np.nan)
-            r = (link.pdf(eta1) - link.pdf(eta2)) / p
-            curv = self.weights * (r * r - (link.dpdf(eta1) - link.dpdf(eta2)) / p)
+            r = (f1 - f2) / p
+            curv = self.weights * (r * r - (g1 - g2) / p)
             return self.weights * np.log(p), -self.weights * r, curv

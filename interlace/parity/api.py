@@ -8,7 +8,9 @@ Live mode
 Frozen mode
     :func:`freeze` records what R produced for each call (the matched call, the fit summary,
     the design and R's objective at a few θ, with R and package versions) as plain JSON;
-    :func:`compare_frozen` compares interlace against such a record without R.
+    :func:`compare_frozen` compares interlace against such a record without R;
+    :func:`freeze_reference` writes such a record from R outputs recorded elsewhere (coxme,
+    which cannot be installed everywhere).
 Denominator-df level
     Opt-in (``levels`` with ``"ddf"``), and on by default when the code attaches lmerTest
     (``library(lmerTest)``) or calls ``lmerTest::lmer``: for lmer fits, lmerTest's coefficient
@@ -40,6 +42,7 @@ from interlace.parity.compare import (
     compare_objectives,
     side_notes,
 )
+from interlace.parity.cox import coxme_reference_record
 from interlace.parity.models import ModelAdapter, adapter_for, r_functions
 from interlace.parity.rbridge import ParsedCode, RBridge, RCallError, RFit, bridge
 from interlace.parity.report import ParityReport, Row
@@ -210,9 +213,11 @@ def freeze(code: str, *, ddf: bool | None = None, **frames: pd.DataFrame) -> lis
         Plain-JSON records with keys ``format``, ``call``, ``arguments`` (the Python values of
         the arguments other than formula and data: flags, column names, or the values R
         computed for an expression such as ``weights = 1 + Days``), ``summary``, ``design``
-        (or ``None``) and ``objective`` (R's deviance function at R's θ and at
-        ``max(lower, θ/2 + 0.3)``, away from the optimum, when the model class has one; for
-        a glmer fit with ``nAGQ >= 1`` the argument is ``(θ, β)``, with β kept at R's).
+        (or ``None``) and ``objective`` (R's objective at R's parameters and at a point away
+        from the optimum given by the adapter's ``away``, when the model class has an objective
+        R can evaluate: lme4's deviance function at θ and at ``max(lower, θ/2 + 0.3)``, for a
+        glmer fit with ``nAGQ >= 1`` at ``(θ, β)`` with β kept at R's; ordinal's negative
+        log-likelihood at ``(α, β, θ)`` and with θ moved to ``θ/2 + 0.3``).
     """
     b = bridge()
     cases = []
@@ -226,16 +231,18 @@ def freeze(code: str, *, ddf: bool | None = None, **frames: pd.DataFrame) -> lis
         design = getattr(b, adapter.r_design)(fit) if adapter.r_design else None
         arguments = _live_arguments(b, adapter, call, _frame_for(call, frames), env)
         objective: list[dict[str, Any]] = []
-        if adapter.r_devfun and summary.theta is not None and design is not None:
-            pars = np.asarray(adapter.parameters(call, summary), dtype=float)
-            off, k = pars.copy(), design.lower.size
-            off[:k] = np.maximum(design.lower, 0.5 * pars[:k] + 0.3)
-            thetas = {"theta_R": pars.tolist(), "theta_off": off.tolist()}
-            values = b.deviance_at(call, adapter.qualified, env, list(thetas.values()))
-            objective = [
-                {"label": label, "theta": t, "value": v}
-                for (label, t), v in zip(thetas.items(), values, strict=True)
-            ]
+        if adapter.r_objective and summary.theta is not None:
+            pars = [float(v) for v in adapter.parameters(call, summary)]
+            off = adapter.away(pars, summary, design)
+            if off is not None:
+                thetas = {"theta_R": pars, "theta_off": off}
+                values = getattr(b, adapter.r_objective)(
+                    call, adapter.qualified, env, list(thetas.values())
+                )
+                objective = [
+                    {"label": label, "theta": t, "value": v}
+                    for (label, t), v in zip(thetas.items(), values, strict=True)
+                ]
         cases.append(
             {
                 "format": CASE_FORMAT,
@@ -249,6 +256,46 @@ def freeze(code: str, *, ddf: bool | None = None, **frames: pd.DataFrame) -> lis
             }
         )
     return cases
+
+
+def freeze_reference(
+    code: str, reference: Mapping[str, Any], *, provenance: str, **frames: pd.DataFrame
+) -> dict[str, Any]:
+    """A frozen record of one coxme call from recorded R outputs, without fitting it in R.
+
+    R still reads the call (``match.call`` against coxme's formals, which the harness knows)
+    and evaluates its arguments with the data in scope, so the record has the same call and
+    arguments as one written by :func:`freeze`; the numbers come from ``reference`` (see
+    :func:`interlace.parity.cox.coxme_reference_record`).
+
+    Parameters
+    ----------
+    code
+        R code with one ``coxme`` call.
+    reference
+        The recorded fit, with the versions that produced it in ``generated_with``.
+    provenance
+        Where the numbers come from (``"coxme 2.2-22 reference outputs"``).
+    **frames
+        The data frames the code names.
+
+    Raises
+    ------
+    ParityCallError
+        If the code has not exactly one call, or the call is not a coxme call.
+    """
+    b = bridge()
+    calls = b.parse_calls(code, r_functions()).calls
+    if len(calls) != 1 or calls[0].function != "coxme":
+        raise ParityCallError("a reference record needs R code with exactly one coxme() call")
+    call = calls[0]
+    adapter = adapter_for(call.function)
+    env = b.environment(frames)
+    arguments = _live_arguments(b, adapter, call, _frame_for(call, frames), env)
+    versions = {str(k): str(v) for k, v in reference.get("generated_with", {}).items()}
+    return coxme_reference_record(
+        reference, call, arguments, provenance=provenance, versions=versions
+    )
 
 
 def compare_frozen(
@@ -303,6 +350,8 @@ def compare_frozen(
             ]
             rows += compare_objectives(points, table)
     meta = {"mode": "frozen", **{f"version {k}": v for k, v in r_summary.versions.items()}}
+    if record.get("provenance"):
+        meta["provenance"] = str(record["provenance"])
     return _report(run, r_summary, rows, table, levels, meta, ())
 
 
@@ -364,7 +413,7 @@ def _compare_live(
         if "design" in levels and adapter.design is not None and adapter.r_design is not None:
             r_design = getattr(b, adapter.r_design)(fit)
             rows += compare_designs(r_design, adapter.design(run.result), table)
-        if "objective" in levels and adapter.objective is not None and adapter.r_devfun:
+        if "objective" in levels and adapter.objective is not None and adapter.r_objective:
             rows += compare_objectives(
                 _objective_points(b, adapter, call, env, run.result, r_summary), table
             )
@@ -375,12 +424,13 @@ def _compare_live(
 def _objective_points(
     b: RBridge, adapter: ModelAdapter, call: ModelCall, env: Any, result: Any, r: FitSummary
 ) -> list[ObjectivePoint]:
-    assert adapter.objective is not None and r.theta is not None
+    assert adapter.objective is not None and adapter.r_objective is not None
     thetas = {
         "theta_interlace": adapter.parameters(call, adapter.summarize(result)),
         "theta_R": adapter.parameters(call, r),
     }
-    r_values = b.deviance_at(call, adapter.qualified, env, list(thetas.values()))
+    evaluate = getattr(b, adapter.r_objective)
+    r_values = evaluate(call, adapter.qualified, env, list(thetas.values()))
     return [
         ObjectivePoint(label, tuple(theta), r_value, adapter.objective(result, theta))
         for (label, theta), r_value in zip(thetas.items(), r_values, strict=True)
@@ -395,12 +445,12 @@ def _live_arguments(
     for name, text in call.args.items():
         if name in {"formula", "data"} or name not in adapter.arguments:
             continue
+        if name in adapter.r_arguments:
+            out[name] = getattr(b, adapter.r_arguments[name])(text, call.data_name, env)
+            continue
         literal = _literal(text, data)
         if literal is not _NOT_LITERAL:
             out[name] = literal
-            continue
-        if name in adapter.r_arguments:
-            out[name] = getattr(b, adapter.r_arguments[name])(text, call.data_name, env)
             continue
         value = b.evaluate_argument(text, call.data_name, env)
         out[name] = bool(value[0]) if name == "REML" else value

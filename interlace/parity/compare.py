@@ -6,7 +6,8 @@
    interlace's θ and interlace's objective at R's θ, which separates an objective bug from an
    optimiser difference;
 3. **final fit** (:func:`compare_fits`): fixed effects, SEs, θ, σ, log-likelihood (one-sided),
-   variance components, conditional modes and the per-class extras;
+   variance components, conditional modes and the per-class extras (thresholds, zero-inflation
+   and dispersion coefficients, ``glmer.nb``'s θ, coxme's three log-likelihoods);
 
 and, opt-in for linear mixed models, the **denominator-df** level (:func:`compare_ddf`): the
 coefficient tables (df, t, p; Kenward–Roger's adjusted SE) and type-3 anova tables (NumDF,
@@ -18,6 +19,7 @@ tables) into a :class:`ParityReport` (for instance to compare against a frozen R
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -138,8 +140,9 @@ def compare_fits(r: FitSummary, interlace: FitSummary, tolerances: Tolerances) -
     rows.append(exact_row(level, "nobs", r.loglik.nobs, interlace.loglik.nobs))
     if r.reml is not None or interlace.reml is not None:
         rows.append(exact_row(level, "REML", r.reml, interlace.reml))
-    rows += _compare_varcorr(r.varcorr, interlace.varcorr, tolerances["varcorr"])
-    rows += _compare_ranef(r.ranef, interlace.ranef, tolerances["ranef"])
+    near_zero = _near_zero_sd(r, tolerances)
+    rows += _compare_varcorr(r.varcorr, interlace.varcorr, tolerances["varcorr"], near_zero)
+    rows += _compare_ranef(r.ranef, interlace.ranef, _with_floor(tolerances["ranef"], near_zero))
     if r.is_singular is not None and interlace.is_singular is not None:
         rows.append(exact_row(level, "isSingular", r.is_singular, interlace.is_singular))
     rows += compare_series(
@@ -147,6 +150,10 @@ def compare_fits(r: FitSummary, interlace: FitSummary, tolerances: Tolerances) -
     )
     rows += compare_series(level, "zi", r.zi, interlace.zi, tolerances["zi"])
     rows += compare_series(level, "disp", r.disp, interlace.disp, tolerances["disp"])
+    if r.nb_theta is not None or interlace.nb_theta is not None:
+        rows.append(
+            numeric_row(level, "nb_theta", r.nb_theta, interlace.nb_theta, tolerances["nb_theta"])
+        )
     rows += _compare_cox(r, interlace, tolerances)
     return rows
 
@@ -334,18 +341,38 @@ def _keyed(frame: pd.DataFrame) -> dict[str, pd.Series]:
     return {_varcorr_key(row): row for _, row in frame.iterrows()} if len(frame) else {}
 
 
-def _compare_varcorr(r: pd.DataFrame, interlace: pd.DataFrame, tolerance: Tolerance) -> list[Row]:
+def _near_zero_sd(r: FitSummary, tolerances: Tolerances) -> float:
+    """The size of a standard deviation that θ's absolute tolerance allows: ``atol(θ) · σ``.
+
+    A random-effect SD is σθ (θ alone where there is no residual scale), so near a singular
+    fit, where the relative tolerance of a variance component means nothing, an SD (and the
+    conditional modes of its term) may differ by what a θ within tolerance allows.
+    """
+    return tolerances["theta"].atol * (1.0 if r.sigma is None else abs(r.sigma))
+
+
+def _with_floor(tolerance: Tolerance, atol: float) -> Tolerance:
+    return dataclasses.replace(tolerance, atol=max(tolerance.atol, atol))
+
+
+def _compare_varcorr(
+    r: pd.DataFrame, interlace: pd.DataFrame, tolerance: Tolerance, near_zero_sd: float
+) -> list[Row]:
+    """Each ``VarCorr`` row; standard deviations also pass within ``near_zero_sd``."""
     r_rows, py_rows = _keyed(r), _keyed(interlace)
     rows = []
     for key in list(r_rows) + [k for k in py_rows if k not in r_rows]:
+        row = r_rows.get(key, py_rows.get(key))
+        is_sd = row is None or _is_missing(row["var2"]) or row["var2"] == ""
         for column in ("vcov", "sdcor"):
+            tol = _with_floor(tolerance, near_zero_sd) if column == "sdcor" and is_sd else tolerance
             rows.append(
                 numeric_row(
                     "fit",
                     f"varcorr[{key}].{column}",
                     _cell(r_rows.get(key), column),
                     _cell(py_rows.get(key), column),
-                    tolerance,
+                    tol,
                 )
             )
     return rows

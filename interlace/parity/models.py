@@ -1,10 +1,13 @@
 """Model classes the parity harness knows: how each is run in R and in interlace.
 
-To add a model class (``glmer``, ``clmm``, ``coxme``, ...), write a :class:`ModelAdapter` and
-register it in :data:`ADAPTERS`.  An adapter provides
+The adapters: ``lmer``, ``glmer``, ``glmer.nb`` (lme4), ``clmm`` (ordinal) and ``coxme``.  To
+add a model class (``glmmTMB``, ``lme``, ...), write a :class:`ModelAdapter` and register it
+in :data:`ADAPTERS`.  An adapter provides
 
 * ``function``, ``qualified``, ``packages``: the R function, its qualified name (used both by
-  ``match.call`` and to evaluate the call) and the R packages it needs;
+  ``match.call`` and to evaluate the call) and the R packages it needs; ``signature``, when
+  given, is R text of a function whose formals ``match.call`` uses instead (for a function
+  whose formals are ``...``, such as ``glmer.nb``, or whose package may be missing);
 * ``tolerance_class``: the row of :data:`interlace.parity.tolerances.DEFAULTS` to use;
 * ``arguments``: the formal arguments interlace can reproduce, and ``ignored`` ones that are
   noted but not passed (everything else is refused with a clear error);
@@ -13,22 +16,35 @@ register it in :data:`ADAPTERS`.  An adapter provides
 * ``r_summary`` / ``r_design``: names of :class:`~interlace.parity.rbridge.RBridge` methods
   that shape R's fit (R code lives only in the bridge);
 * optional ``design`` (``result -> DesignSummary``) and ``objective`` (``(result, θ) ->
-  float``) for the design and same-θ levels, with ``r_devfun`` telling whether R's function has
-  ``devFunOnly``, and ``parameters`` (``(call, summary) -> vector``) giving the argument of
-  that deviance function (θ by default; ``(θ, β)`` for ``glmer`` with ``nAGQ >= 1``);
+  float``) for the design and same-θ levels, with ``r_objective`` naming the bridge method
+  that evaluates R's objective at given parameters (lme4's ``devFunOnly`` deviance function,
+  ordinal's ``doFit = FALSE`` negative log-likelihood), ``parameters`` (``(call, summary) ->
+  vector``) giving its argument (θ by default; ``(θ, β)`` for ``glmer`` with ``nAGQ >= 1``;
+  ``(α, β, θ)`` for ``clmm``) and ``away`` (``(parameters, summary, design) -> vector``) the
+  second point frozen records hold, away from R's optimum;
 * optional ``r_ddf`` and ``ddf`` for the denominator-df level: the bridge method giving R's
   coefficient and anova tables (``(fit, anova type) -> (coef, anova)``, needing the R packages
   ``ddf_packages``) and ``(result, methods, anova type) -> (coef, anova)`` giving interlace's,
   in the layouts of :data:`~interlace.parity.schema.DDF_COLUMNS` and
   :data:`~interlace.parity.schema.ANOVA_COLUMNS`;
 * optional ``r_arguments``: formal argument → name of the bridge method that evaluates it in R
-  when it is not a plain number or vector (``family = binomial(link = "probit")``).
+  (``family = binomial(link = "probit")``, ``subset = Days > 1``,
+  ``contrasts = list(f = contr.sum)``), even when the argument names a column
+  (``subset = keep``); other arguments that are flags or column names are passed as they are.
+
+The R arguments ``subset``, ``contrasts`` and ``na.action`` mean the same for every model
+function (:func:`frame_arguments`): R evaluates ``subset`` with the data in scope and the rows it
+keeps are taken from the data frame (and from any weights or offset R evaluated) before
+interlace fits; ``contrasts`` becomes interlace's ``contrasts`` mapping (a coding name or a
+matrix per variable); ``na.action`` is ``na.omit`` or ``na.exclude`` (the same fit: it only
+pads residuals and fitted values) → ``na_action="omit"``, ``na.fail`` → ``"fail"``.
 
 This module never imports rpy2.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -39,9 +55,11 @@ import pandas as pd
 
 from interlace._version import __version__
 from interlace.parity.calls import ModelCall, ParityCallError
+from interlace.parity.cox import coxme_covariance, coxme_summary
 from interlace.parity.schema import (
     ANOVA_COLUMNS,
     DDF_COLUMNS,
+    CoxLogLik,
     DesignSummary,
     FitSummary,
     LogLik,
@@ -60,6 +78,81 @@ def theta_parameters(call: ModelCall, summary: FitSummary) -> list[float]:
     return [] if summary.theta is None else [float(t) for t in summary.theta]
 
 
+def theta_away(
+    parameters: Sequence[float], summary: FitSummary, design: DesignSummary | None
+) -> list[float] | None:
+    """lme4's θ (leading the parameters) moved to ``max(lower, θ/2 + 0.3)``, the rest kept."""
+    if design is None:
+        return None
+    off = np.asarray(parameters, dtype=float).copy()
+    k = design.lower.size
+    off[:k] = np.maximum(design.lower, 0.5 * off[:k] + 0.3)
+    return off.tolist()
+
+
+_NA_ACTIONS = MappingProxyType({"na.omit": "omit", "na.exclude": "omit", "na.fail": "fail"})
+
+
+def frame_arguments(
+    call: ModelCall, data: pd.DataFrame, args: Arguments
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The data after ``subset``, and the interlace keywords of ``contrasts`` and ``na.action``.
+
+    Returns
+    -------
+    data : pandas.DataFrame
+        ``data`` itself, or a new frame of the rows ``subset`` keeps (in R's order).
+    keywords : dict
+        ``contrasts`` and ``na_action`` for interlace's model functions, and ``weights`` and
+        ``offset`` restricted to the kept rows when R evaluated them to a vector.
+
+    Raises
+    ------
+    ParityCallError
+        For ``na.action = na.pass``, which interlace does not have.
+    """
+    keywords: dict[str, Any] = {}
+    rows = args.get("subset")
+    if rows is not None:
+        positions = np.asarray(rows, dtype=np.int64) - 1
+        data = data.iloc[positions]
+        for name in ("weights", "offset"):
+            value = args.get(name)
+            if isinstance(value, np.ndarray) and value.ndim == 1 and value.size > 1:
+                keywords[name] = value[positions]
+    if args.get("contrasts") is not None:
+        keywords["contrasts"] = {str(k): _contrast(v) for k, v in dict(args["contrasts"]).items()}
+    action = args.get("na.action")
+    if action is not None:
+        if str(action) not in _NA_ACTIONS:
+            raise ParityCallError(
+                f"{call.label}: na.action = {action} has no interlace equivalent",
+                remedy="use na.omit, na.exclude or na.fail",
+            )
+        keywords["na_action"] = _NA_ACTIONS[str(action)]
+    return data, keywords
+
+
+def _contrast(entry: Mapping[str, Any]) -> Any:
+    """One entry of :meth:`RBridge.evaluate_contrasts` as interlace's ``contrasts`` value."""
+    if "coding" in entry:
+        return str(entry["coding"])
+    matrix = np.asarray(entry["matrix"], dtype=float)
+    names = list(entry.get("colnames") or [])
+    return pd.DataFrame(matrix, columns=names) if names else matrix
+
+
+#: Bridge methods for the arguments every model function shares.
+FRAME_R_ARGUMENTS: Mapping[str, str] = MappingProxyType(
+    {
+        "subset": "evaluate_subset",
+        "contrasts": "evaluate_contrasts",
+        "na.action": "evaluate_na_action",
+    }
+)
+FRAME_ARGUMENTS = frozenset(FRAME_R_ARGUMENTS)
+
+
 @dataclass(frozen=True)
 class ModelAdapter:
     """How the harness runs one R model function on both sides (see the module docstring)."""
@@ -76,8 +169,12 @@ class ModelAdapter:
     r_design: str | None = None
     design: Callable[[Any], DesignSummary] | None = None
     objective: Callable[[Any, Sequence[float]], float] | None = None
-    r_devfun: bool = False
+    r_objective: str | None = None
     parameters: Callable[[ModelCall, FitSummary], list[float]] = theta_parameters
+    away: Callable[[Sequence[float], FitSummary, DesignSummary | None], list[float] | None] = (
+        theta_away
+    )
+    signature: str | None = None
     r_arguments: Mapping[str, str] = field(default_factory=dict)
     ddf_packages: tuple[str, ...] = ()
     r_ddf: str | None = None
@@ -147,12 +244,12 @@ def _design_merMod(result: Any) -> DesignSummary:
 def _fit_lmer(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
     from interlace.api.lmer import lmer
 
+    data, keywords = frame_arguments(call, data, args)
     return lmer(
         call.formula,
         data,
         REML=bool(args.get("REML", True)),
-        weights=args.get("weights"),
-        offset=args.get("offset"),
+        **{"weights": args.get("weights"), "offset": args.get("offset"), **keywords},
     )
 
 
@@ -203,7 +300,7 @@ LMER = ModelAdapter(
     qualified="lme4::lmer",
     packages=("lme4",),
     tolerance_class="lmm",
-    arguments=frozenset({"formula", "data", "REML", "weights", "offset"}),
+    arguments=frozenset({"formula", "data", "REML", "weights", "offset"}) | FRAME_ARGUMENTS,
     ignored=frozenset({"control", "verbose"}),
     fit=_fit_lmer,
     summarize=lambda result: _summarize_merMod(result, "lmer"),
@@ -211,7 +308,8 @@ LMER = ModelAdapter(
     r_design="design_merMod",
     design=_design_merMod,
     objective=_objective_lmer,
-    r_devfun=True,
+    r_objective="deviance_at",
+    r_arguments=FRAME_R_ARGUMENTS,
     ddf_packages=("lmerTest", "pbkrtest"),
     r_ddf="ddf_merMod",
     ddf=_ddf_lmer,
@@ -235,13 +333,13 @@ def _fit_glmer(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
             f"{call.label}: glmer() without a family is a linear mixed model",
             remedy="use lmer(), or give the family",
         )
+    data, keywords = frame_arguments(call, data, args)
     return glmer(
         call.formula,
         data,
         family=make_family(str(family["family"]), str(family["link"])),
         nAGQ=_nAGQ(args.get("nAGQ")),
-        weights=args.get("weights"),
-        offset=args.get("offset"),
+        **{"weights": args.get("weights"), "offset": args.get("offset"), **keywords},
     )
 
 
@@ -277,7 +375,8 @@ GLMER = ModelAdapter(
     qualified="lme4::glmer",
     packages=("lme4",),
     tolerance_class="glmm",
-    arguments=frozenset({"formula", "data", "family", "nAGQ", "weights", "offset"}),
+    arguments=frozenset({"formula", "data", "family", "nAGQ", "weights", "offset"})
+    | FRAME_ARGUMENTS,
     ignored=frozenset({"control", "verbose"}),
     fit=_fit_glmer,
     summarize=lambda result: _summarize_merMod(result, "glmer"),
@@ -285,12 +384,213 @@ GLMER = ModelAdapter(
     r_design="design_merMod",
     design=_design_merMod,
     objective=_objective_glmer,
-    r_devfun=True,
+    r_objective="deviance_at",
     parameters=_glmer_parameters,
-    r_arguments=MappingProxyType({"family": "evaluate_family"}),
+    r_arguments=MappingProxyType({"family": "evaluate_family", **FRAME_R_ARGUMENTS}),
 )
 
-ADAPTERS: Mapping[str, ModelAdapter] = MappingProxyType({"lmer": LMER, "glmer": GLMER})
+# --- glmer.nb ---------------------------------------------------------------------------------
+
+
+def _fit_glmer_nb(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
+    from interlace.api.glmer_nb import glmer_nb
+
+    data, keywords = frame_arguments(call, data, args)
+    return glmer_nb(
+        call.formula,
+        data,
+        nAGQ=_nAGQ(args.get("nAGQ")),
+        **{"weights": args.get("weights"), "offset": args.get("offset"), **keywords},
+    )
+
+
+def _summarize_glmer_nb(result: Any) -> FitSummary:
+    summary = _summarize_merMod(result, "glmer.nb")
+    return dataclasses.replace(summary, nb_theta=float(result.nb_theta))
+
+
+#: ``glmer.nb``'s formals are ``...`` (passed on to ``glmer``) and its own; ``match.call``
+#: needs names, so calls are matched against this signature.
+GLMER_NB_SIGNATURE = (
+    "function(formula, data = NULL, control, start, verbose, nAGQ = 1L, subset, weights, "
+    "na.action, offset, contrasts = NULL, mustart, etastart, interval, tol, nb.control, "
+    "initCtrl) NULL"
+)
+
+GLMER_NB = ModelAdapter(
+    function="glmer.nb",
+    qualified="lme4::glmer.nb",
+    packages=("lme4", "MASS"),
+    tolerance_class="glmm",
+    arguments=frozenset({"formula", "data", "nAGQ", "weights", "offset"}) | FRAME_ARGUMENTS,
+    ignored=frozenset({"control", "verbose"}),
+    fit=_fit_glmer_nb,
+    summarize=_summarize_glmer_nb,
+    r_summary="summarize_glmer_nb",
+    r_design="design_merMod",
+    design=_design_merMod,
+    r_arguments=FRAME_R_ARGUMENTS,
+    signature=GLMER_NB_SIGNATURE,
+)
+
+# --- clmm ---------------------------------------------------------------------------------------
+
+
+def _fit_clmm(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
+    from interlace.api.clmm import clmm
+
+    data, keywords = frame_arguments(call, data, args)
+    return clmm(
+        call.formula,
+        data,
+        link=args.get("link", "logit"),
+        threshold=args.get("threshold", "flexible"),
+        nAGQ=_nAGQ(args.get("nAGQ")),
+        **{"weights": args.get("weights"), **keywords},
+    )
+
+
+def _summarize_clmm(result: Any) -> FitSummary:
+    """The :class:`FitSummary` of a ``ClmmResult`` (ordinal's quantities)."""
+    return FitSummary(
+        model_class="clmm",
+        fixef=result.fe_params.astype(float),
+        se=result.coef_table["Std. Error"].astype(float),
+        loglik=LogLik(float(result.llf), int(result.df_modelwc), int(result.nobs)),
+        theta=pd.Series(np.asarray(result.theta, dtype=float)),
+        varcorr=result.varcorr(),
+        ranef=ranef_long(result.ranef()),
+        converged=bool(result.converged),
+        thresholds=result.thresholds.astype(float),
+        warnings=tuple(str(w) for w in result.warnings),
+        versions={"interlace": __version__},
+    )
+
+
+def _clmm_parameters(call: ModelCall, summary: FitSummary) -> list[float]:
+    """``(α, β, θ)``: thresholds, fixed effects and lme4's θ of the covariance factor."""
+    alpha = [] if summary.thresholds is None else [float(a) for a in summary.thresholds]
+    return alpha + [float(b) for b in summary.fixef] + theta_parameters(call, summary)
+
+
+def _clmm_away(
+    parameters: Sequence[float], summary: FitSummary, design: DesignSummary | None
+) -> list[float]:
+    """θ moved to ``θ/2 + 0.3`` (standard deviations stay positive), α and β kept."""
+    off = np.asarray(parameters, dtype=float).copy()
+    n = 0 if summary.theta is None else len(summary.theta)
+    off[off.size - n :] = 0.5 * off[off.size - n :] + 0.3
+    return off.tolist()
+
+
+def theta_to_st(theta: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+    """ordinal's ``ST`` parameters from lme4's θ (the inverse of ``st_to_theta``).
+
+    Each term's θ is its factor's lower triangle by columns; ordinal's parameters are the
+    factor's diagonal, then its strict lower triangle by columns (``ST2par``).
+    """
+    out, pos = [], 0
+    for k in sizes:
+        n = k * (k + 1) // 2
+        factor = np.zeros((k, k))
+        cols, rows = np.triu_indices(k)  # (col, row) pairs with row >= col, by columns
+        factor[rows, cols] = theta[pos : pos + n]
+        strict = rows != cols
+        out.append(np.r_[np.diag(factor), factor[rows[strict], cols[strict]]])
+        pos += n
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def _objective_clmm(result: Any, parameters: Sequence[float]) -> float:
+    """interlace's clmm objective (negative log-likelihood) at ``(α, β, θ)``."""
+    from interlace.api.clmm import clmm_objective
+
+    objective, _ = clmm_objective(result.design, result.link, result.nAGQ)
+    pars = np.asarray(parameters, dtype=float)
+    n_fe = objective.n_alpha + objective.p
+    theta = pars[n_fe:]
+    st = np.log(theta) if objective.log_sd else theta_to_st(theta, [t.k for t in objective.terms])
+    return float(objective(np.r_[pars[:n_fe], st]))
+
+
+CLMM = ModelAdapter(
+    function="clmm",
+    qualified="ordinal::clmm",
+    packages=("ordinal",),
+    tolerance_class="clmm",
+    arguments=frozenset({"formula", "data", "link", "threshold", "nAGQ", "weights"})
+    | FRAME_ARGUMENTS,
+    ignored=frozenset({"Hess", "model", "control"}),
+    fit=_fit_clmm,
+    summarize=_summarize_clmm,
+    r_summary="summarize_clmm",
+    objective=_objective_clmm,
+    r_objective="clmm_objective_at",
+    parameters=_clmm_parameters,
+    away=_clmm_away,
+    r_arguments=MappingProxyType(
+        {"link": "evaluate_string", "threshold": "evaluate_string", **FRAME_R_ARGUMENTS}
+    ),
+)
+
+# --- coxme --------------------------------------------------------------------------------------
+
+
+def _fit_coxme(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
+    from interlace.api.coxme import coxme
+
+    return coxme(call.formula, data, ties=args.get("ties", "efron"), weights=args.get("weights"))
+
+
+def _summarize_coxme(result: Any) -> FitSummary:
+    """The :class:`FitSummary` of a ``CoxmeResult`` (see :mod:`interlace.parity.cox`).
+
+    ``variance_components`` is coxme's ``VarCorr`` (correlations off the diagonal) and
+    ``random_effects`` its ``ranef`` (levels in coxme's order).
+    """
+    blocks = result.variance_components
+    names = {
+        str(g): [str(c) for c in v.columns] if isinstance(v, pd.DataFrame) else []
+        for g, v in blocks.items()
+    }
+    ranef = {str(g): np.asarray(v, dtype=float) for g, v in result.random_effects.items()}
+    return coxme_summary(
+        model_class="coxme",
+        fixef=result.fe_params,
+        se=result.bse,
+        loglik=CoxLogLik(float(result.llf_null), float(result.llf), float(result.llf_penalized)),
+        events=int(result.nobs),
+        varcorr={str(g): coxme_covariance(v) for g, v in blocks.items()},
+        names=names,
+        ranef_first={g: v.reshape(v.shape[0], -1) for g, v in ranef.items()},
+        versions={"interlace": __version__},
+    )
+
+
+#: coxme's formals (coxme 2.2-22), so that calls parse where coxme is not installed.
+COXME_SIGNATURE = (
+    "function(formula, data, weights, subset, na.action, init, control, "
+    'ties = c("efron", "breslow"), varlist, vfixed, vinit, x = FALSE, y = TRUE, '
+    "refine.n = 0, random, fixed, variance, ...) NULL"
+)
+
+COXME = ModelAdapter(
+    function="coxme",
+    qualified="coxme::coxme",
+    packages=("coxme", "survival"),
+    tolerance_class="cox",
+    arguments=frozenset({"formula", "data", "ties", "weights"}),
+    ignored=frozenset({"x", "y"}),
+    fit=_fit_coxme,
+    summarize=_summarize_coxme,
+    r_summary="summarize_coxme",
+    r_arguments=MappingProxyType({"ties": "evaluate_string"}),
+    signature=COXME_SIGNATURE,
+)
+
+ADAPTERS: Mapping[str, ModelAdapter] = MappingProxyType(
+    {"lmer": LMER, "glmer": GLMER, "glmer.nb": GLMER_NB, "clmm": CLMM, "coxme": COXME}
+)
 
 
 def adapter_for(function: str) -> ModelAdapter:
@@ -311,5 +611,5 @@ def adapter_for(function: str) -> ModelAdapter:
 
 
 def r_functions() -> dict[str, str]:
-    """Bare → qualified R function names of all adapters (for parsing R code)."""
-    return {name: a.qualified for name, a in ADAPTERS.items()}
+    """Bare R function name → R text of the function ``match.call`` matches its calls with."""
+    return {name: a.signature or a.qualified for name, a in ADAPTERS.items()}

@@ -26,6 +26,7 @@ vectors in R before conversion (names and ``NA`` would otherwise be lost, §9.4)
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,15 @@ import scipy.sparse as sp
 
 from interlace.errors import DataError, InterlaceError
 from interlace.parity.calls import ModelCall
-from interlace.parity.schema import ANOVA_COLUMNS, DDF_COLUMNS, DesignSummary, FitSummary, LogLik
+from interlace.parity.cox import RANEF_FIRST, coxme_covariance, coxme_summary
+from interlace.parity.schema import (
+    ANOVA_COLUMNS,
+    DDF_COLUMNS,
+    CoxLogLik,
+    DesignSummary,
+    FitSummary,
+    LogLik,
+)
 
 RPY2_SPEC = "rpy2>=3.5.17,<3.6"
 _R_INT_MAX = 2**31 - 1
@@ -78,9 +87,25 @@ class RCallError(InterlaceError, RuntimeError):
         super().__init__(f"R failed on {what}: {r_message}")
 
 
-def debian_package(package: str) -> str:
-    """The Debian/Ubuntu package of an R package (``lme4`` → ``r-cran-lme4``)."""
+#: R packages the harness uses that Debian does not package (install them from CRAN).
+NOT_IN_DEBIAN = frozenset({"coxme"})
+
+
+def debian_package(package: str) -> str | None:
+    """The Debian/Ubuntu package of an R package (``lme4`` → ``r-cran-lme4``), if there is one."""
+    if package in NOT_IN_DEBIAN:
+        return None
     return "r-base" if package in {"stats", "base", "methods"} else f"r-cran-{package.lower()}"
+
+
+def install_remedy(packages: Sequence[str]) -> str:
+    """How to install R packages: their Debian packages where they exist, and CRAN."""
+    debs = [d for d in (debian_package(p) for p in packages) if d is not None]
+    cran = "install.packages(c(" + ", ".join(f'"{p}"' for p in packages) + "))"
+    if not debs:
+        names = ", ".join(p for p in packages if p in NOT_IN_DEBIAN)
+        return f"in R: {cran}  ({names}: not packaged for Debian)"
+    return f"apt-get install {' '.join(debs)}  (or in R: {cran})"
 
 
 _R_HELPERS = r"""
@@ -259,6 +284,142 @@ local({
          cnms_names = unlist(cnms, use.names = FALSE))
   }
 
+  eval_string <- function(text, data_name, env)
+    capture(as.character(eval(parse(text = text)[[1]], get(data_name, envir = env), env))[1])
+
+  eval_subset <- function(text, data_name, env) capture({
+    d <- get(data_name, envir = env)
+    keep <- eval(parse(text = text)[[1]], d, env)
+    if (!is.logical(keep) && !is.numeric(keep))
+      stop("subset = ", text, " is not logical or numeric")
+    rows <- seq_len(nrow(d))[keep]
+    as.integer(rows[!is.na(rows)])
+  })
+
+  eval_na_action <- function(text, data_name, env) capture({
+    f <- eval(parse(text = text)[[1]], get(data_name, envir = env), env)
+    if (is.character(f)) f <- get(f, mode = "function", envir = env)
+    known <- c("na.omit", "na.exclude", "na.fail", "na.pass")
+    hit <- known[vapply(known, function(k) identical(f, get(k, envir = asNamespace("stats"))),
+                        logical(1))]
+    if (!length(hit)) stop("na.action = ", text, " is not one of ", paste(known, collapse = ", "))
+    hit[1]
+  })
+
+  eval_contrasts <- function(text, data_name, env) capture({
+    x <- eval(parse(text = text)[[1]], get(data_name, envir = env), env)
+    if (!is.list(x) || is.null(names(x)) || any(names(x) == ""))
+      stop("contrasts = ", text, " is not a named list")
+    codings <- c("contr.treatment", "contr.sum", "contr.helmert", "contr.poly", "contr.SAS")
+    lapply(x, function(v) {
+      if (is.function(v)) {
+        same <- function(k) identical(v, get(k, envir = asNamespace("stats")))
+        hit <- codings[vapply(codings, same, logical(1))]
+        if (!length(hit)) stop("contrasts = ", text, ": a function other than ",
+                               paste(codings, collapse = ", "))
+        return(list(coding = hit[1]))
+      }
+      if (is.character(v)) return(list(coding = v[1]))
+      m <- as.matrix(v)
+      list(matrix = as.numeric(m), nrow = nrow(m),
+           colnames = if (is.null(colnames(m))) character(0) else colnames(m))
+    })
+  })
+
+  nb_theta <- function(m) lme4::getME(m, "glmer.nb.theta")
+
+  lower_pairs <- function(k) {
+    idx <- which(lower.tri(diag(k), diag = TRUE), arr.ind = TRUE)
+    idx[order(idx[, 2], idx[, 1]), , drop = FALSE]
+  }
+
+  summarize_clmm <- function(m) {
+    coefs <- c(names(m$alpha), names(m$beta))
+    v <- as.matrix(stats::vcov(m))
+    ll <- stats::logLik(m)
+    theta <- numeric(0); theta_names <- character(0)
+    grp <- var1 <- var2 <- character(0); vcov <- sdcor <- numeric(0)
+    for (g in names(m$ST)) {
+      L <- m$ST[[g]]; nm <- rownames(L); k <- nrow(L)
+      pairs <- lower_pairs(k)
+      theta <- c(theta, L[pairs])
+      theta_names <- c(theta_names, ifelse(pairs[, 1] == pairs[, 2],
+        paste0(g, ".", nm[pairs[, 1]]), paste0(g, ".", nm[pairs[, 1]], ".", nm[pairs[, 2]])))
+      S <- L %*% t(L); sd <- sqrt(diag(S))
+      off <- pairs[pairs[, 1] != pairs[, 2], , drop = FALSE]
+      grp <- c(grp, rep(g, k + nrow(off))); var1 <- c(var1, nm, nm[off[, 2]])
+      var2 <- c(var2, rep(NA_character_, k), nm[off[, 1]])
+      vcov <- c(vcov, diag(S), S[off])
+      sdcor <- c(sdcor, sd, S[off] / (sd[off[, 1]] * sd[off[, 2]]))
+    }
+    re <- ordinal::ranef(m)
+    cv <- tryCatch(ordinal::condVar(m), error = function(e) NULL)
+    re_long <- lapply(names(re), function(g) {
+      d <- re[[g]]
+      lapply(names(d), function(term) {
+        sdv <- if (is.list(cv) && is.data.frame(cv[[g]])) sqrt(cv[[g]][[term]])
+               else rep(NA_real_, nrow(d))
+        list(grpvar = rep(g, nrow(d)), term = rep(term, nrow(d)), grp = rownames(d),
+             condval = d[[term]], condsd = sdv)
+      })
+    })
+    re_long <- unlist(re_long, recursive = FALSE)
+    pick <- function(k) unlist(lapply(re_long, `[[`, k))
+    list(fixef_names = names(m$beta), fixef = unname(m$beta),
+         alpha_names = names(m$alpha), alpha = unname(m$alpha),
+         se_names = coefs, se = unname(sqrt(diag(v))[coefs]),
+         theta_names = theta_names, theta = theta,
+         loglik = as.numeric(ll), df = as.integer(attr(ll, "df")),
+         nobs = as.integer(round(stats::nobs(m))),
+         vc_grp = grp, vc_var1 = var1, vc_var2 = var2, vc_vcov = vcov, vc_sdcor = sdcor,
+         re_grpvar = as.character(pick("grpvar")), re_term = as.character(pick("term")),
+         re_grp = as.character(pick("grp")), re_condval = as.numeric(pick("condval")),
+         re_condsd = as.numeric(pick("condsd")),
+         converged = identical(as.integer(m$optRes$convergence), 0L),
+         conv_messages = as.character(m$optRes$message))
+  }
+
+  clmm_nll_at <- function(fun, args, env, pars) capture({
+    e <- qualified_call(fun, args)
+    e$doFit <- FALSE
+    vapply(pars, function(p) {
+      rho <- eval(e, env)
+      nfe <- rho$dims$nfepar
+      fe <- p[seq_len(nfe)]
+      theta <- p[-seq_len(nfe)]
+      if (!is.null(rho$tau.names)) {
+        f <- if (rho$nAGQ > 1) ordinal:::getNAGQ.ssr
+             else if (rho$nAGQ < 0) ordinal:::getNGHQ.ssr else ordinal:::getNLA.ssr
+        return(f(rho, c(fe, log(theta))))
+      }
+      pos <- 0L
+      ST <- lapply(rho$ST, function(L) {
+        pairs <- lower_pairs(nrow(L))
+        L[] <- 0
+        L[pairs] <- theta[pos + seq_len(nrow(pairs))]
+        pos <<- pos + nrow(pairs)
+        L
+      })
+      ordinal:::getNLA(rho, c(fe, ordinal:::ST2par(ST)))
+    }, numeric(1))
+  })
+
+  summarize_coxme <- function(m, n_ranef) {
+    fe <- m$coefficients
+    nfrail <- nrow(m$variance) - length(fe)
+    block <- function(x) if (is.matrix(x)) x else matrix(x, ncol = 1L)
+    list(fixef_names = names(fe), fixef = unname(fe),
+         se = unname(sqrt(diag(as.matrix(m$variance))[nfrail + seq_along(fe)])),
+         loglik = as.numeric(m$loglik), n = as.integer(m$n),
+         vc = lapply(m$vcoef, function(v) list(values = as.numeric(block(v)), k = NROW(block(v)),
+                                               names = if (is.matrix(v)) colnames(v)
+                                                       else character(0))),
+         re = lapply(m$frail, function(r) {
+           b <- block(r)
+           as.numeric(b[seq_len(min(n_ranef, nrow(b))), , drop = FALSE])
+         }))
+  }
+
   environment()
 })
 """
@@ -357,12 +518,9 @@ class RBridge:
         names = self._ro.StrVector(list(packages))
         missing = _strings(self._call("missing_packages", names))
         if missing:
-            debs = " ".join(debian_package(p) for p in missing)
             raise RUnavailableError(
                 f"live parity mode needs the R package(s) {', '.join(missing)}, not installed",
-                remedy=f"apt-get install {debs}  (or in R: install.packages(c("
-                + ", ".join(f'"{p}"' for p in missing)
-                + "))",
+                remedy=install_remedy(missing),
             )
         self._captured("attaching R packages", "attach_packages", names)
 
@@ -547,22 +705,86 @@ class RBridge:
         value, _, _ = self._captured(f"family = {text}", "eval_family", text, data_name, env)
         return {"family": str(value.rx2("family")[0]), "link": str(value.rx2("link")[0])}
 
+    def evaluate_string(self, text: str, data_name: str, env: Any) -> str:
+        """Evaluate a character argument (``link = "probit"``) in R with the data in scope."""
+        value, _, _ = self._captured(text, "eval_string", text, data_name, env)
+        return str(value[0])
+
+    def evaluate_subset(self, text: str, data_name: str, env: Any) -> np.ndarray:
+        """The 1-based rows that ``subset = text`` keeps, as ``model.frame`` reads it.
+
+        A logical vector keeps its ``TRUE`` rows (``NA`` drops the row, as the row of ``NA``
+        it selects is dropped by ``na.action``); a numeric one selects rows by position
+        (negative positions remove rows, repeated ones repeat them).
+        """
+        value, _, _ = self._captured(f"subset = {text}", "eval_subset", text, data_name, env)
+        return _ints(value)
+
+    def evaluate_na_action(self, text: str, data_name: str, env: Any) -> str:
+        """The name of the ``stats`` function an ``na.action`` argument evaluates to."""
+        value, _, _ = self._captured(f"na.action = {text}", "eval_na_action", text, data_name, env)
+        return str(value[0])
+
+    def evaluate_contrasts(self, text: str, data_name: str, env: Any) -> dict[str, Any]:
+        """A ``contrasts`` list as plain data: variable → coding name or contrast matrix.
+
+        Returns
+        -------
+        dict
+            ``{"f": {"coding": "contr.sum"}}`` for a coding given by name or as a ``stats``
+            function; ``{"f": {"matrix": [[...], ...], "colnames": [...]}}`` for a matrix
+            (rows are the factor's levels; ``colnames`` empty when R has none).
+        """
+        value, _, _ = self._captured(f"contrasts = {text}", "eval_contrasts", text, data_name, env)
+        out: dict[str, Any] = {}
+        for name, entry in zip(_strings(value.names), value, strict=True):
+            keys = _strings(entry.names)
+            if "coding" in keys:
+                out[name] = {"coding": str(entry.rx2("coding")[0])}
+                continue
+            nrow = int(entry.rx2("nrow")[0])
+            matrix = _floats(entry.rx2("matrix")).reshape((nrow, -1), order="F")
+            out[name] = {"matrix": matrix.tolist(), "colnames": _strings(entry.rx2("colnames"))}
+        return out
+
     def deviance_at(
         self, call: ModelCall, qualified: str, env: Any, thetas: Sequence[Sequence[float]]
     ) -> list[float]:
         """R's deviance function (``devFunOnly = TRUE``) evaluated at each θ (``(θ, β)`` for a
         glmer fit with ``nAGQ >= 1``)."""
+        return self._objective_at("devfun_at", call, qualified, env, thetas)
+
+    def clmm_objective_at(
+        self, call: ModelCall, qualified: str, env: Any, parameters: Sequence[Sequence[float]]
+    ) -> list[float]:
+        """ordinal's negative log-likelihood at each ``(α, β, θ)``, θ in lme4's layout.
+
+        Each point is evaluated in a fresh ``clmm(..., doFit = FALSE)`` environment (the
+        conditional modes start from zero), by ordinal's own objective: ``getNLA.ssr`` or
+        ``getNAGQ.ssr`` for one scalar random term (where ordinal's parameter is log θ),
+        ``getNLA`` otherwise (θ turned into ordinal's ``ST`` parameters by ``ST2par``).
+        """
+        return self._objective_at("clmm_nll_at", call, qualified, env, parameters)
+
+    def _objective_at(
+        self,
+        helper: str,
+        call: ModelCall,
+        qualified: str,
+        env: Any,
+        points: Sequence[Sequence[float]],
+    ) -> list[float]:
         with self._conversion():
-            r_thetas = self._ro.ListVector.from_length(len(thetas))
-            for i, theta in enumerate(thetas):
-                r_thetas[i] = self._ro.FloatVector([float(t) for t in theta])
+            r_points = self._ro.ListVector.from_length(len(points))
+            for i, point in enumerate(points):
+                r_points[i] = self._ro.FloatVector([float(t) for t in point])
         value, _, _ = self._captured(
-            f"the deviance function of {call.label}",
-            "devfun_at",
+            f"the objective function of {call.label}",
+            helper,
             qualified,
             self._named(call.args),
             env,
-            r_thetas,
+            r_points,
         )
         return [float(v) for v in value]
 
@@ -581,29 +803,106 @@ class RBridge:
             theta=pd.Series(_floats(get("theta")), index=_strings(get("theta_names")), dtype=float),
             sigma=float(get("sigma")[0]),
             reml=bool(get("reml")[0]),
-            varcorr=pd.DataFrame(
-                {
-                    "grp": _strings(get("vc_grp")),
-                    "var1": _strings(get("vc_var1")),
-                    "var2": _strings(get("vc_var2")),
-                    "vcov": _floats(get("vc_vcov")),
-                    "sdcor": _floats(get("vc_sdcor")),
-                }
-            ),
-            ranef=pd.DataFrame(
-                {
-                    "grpvar": _strings(get("re_grpvar")),
-                    "term": _strings(get("re_term")),
-                    "grp": _strings(get("re_grp")),
-                    "condval": _floats(get("re_condval")),
-                    "condsd": _floats(get("re_condsd")),
-                }
-            ),
+            varcorr=self._varcorr(get),
+            ranef=self._ranef(get),
             is_singular=bool(get("singular")[0]),
             converged=bool(get("converged")[0]),
             messages=tuple(dict.fromkeys([*fit.messages, *_strings(get("conv_messages"))])),
             warnings=fit.warnings,
             versions=dict(versions),
+        )
+
+    def summarize_glmer_nb(self, fit: RFit, versions: Mapping[str, str]) -> FitSummary:
+        """The :class:`FitSummary` of a ``glmer.nb`` fit: lme4's, with the negative binomial θ."""
+        nb_theta = float(self._call("nb_theta", fit.handle)[0])
+        return dataclasses.replace(self.summarize_merMod(fit, versions), nb_theta=nb_theta)
+
+    def summarize_clmm(self, fit: RFit, versions: Mapping[str, str]) -> FitSummary:
+        """The :class:`FitSummary` of an ``ordinal::clmm`` fit.
+
+        ``fixef`` is ``fit$beta``, ``thresholds`` ``fit$alpha``, ``se`` the square roots of
+        ``diag(vcov(fit))`` for α then β, θ the lower triangles (by columns) of ``fit$ST``
+        (lme4's layout; clmm has no residual scale, so ``ST`` is the covariance factor),
+        ``varcorr`` built from ``ST`` in the layout of lme4's ``as.data.frame(VarCorr())``,
+        ``ranef`` from ``ranef(fit)`` with ``condsd`` from ``condVar(fit)`` where ordinal gives
+        it per level.
+        """
+        get = self._call("summarize_clmm", fit.handle).rx2
+        return FitSummary(
+            model_class=fit.call.function,
+            fixef=pd.Series(_floats(get("fixef")), index=_strings(get("fixef_names")), dtype=float),
+            se=pd.Series(_floats(get("se")), index=_strings(get("se_names")), dtype=float),
+            loglik=LogLik(float(get("loglik")[0]), int(get("df")[0]), int(get("nobs")[0])),
+            theta=pd.Series(_floats(get("theta")), index=_strings(get("theta_names")), dtype=float),
+            varcorr=self._varcorr(get),
+            ranef=self._ranef(get),
+            converged=bool(get("converged")[0]),
+            thresholds=pd.Series(
+                _floats(get("alpha")), index=_strings(get("alpha_names")), dtype=float
+            ),
+            messages=fit.messages,
+            warnings=fit.warnings,
+            versions=dict(versions),
+        )
+
+    def summarize_coxme(self, fit: RFit, versions: Mapping[str, str]) -> FitSummary:
+        """The :class:`FitSummary` of a ``coxme::coxme`` fit (see :mod:`interlace.parity.cox`).
+
+        From the fit's components, which coxme's accessors return: ``coefficients``
+        (``fixef``), the fixed-effect block of ``variance`` (``vcov``), ``vcoef``
+        (``VarCorr``), ``frail`` (``ranef``), ``loglik`` and ``n``.
+        """
+        out = self._call("summarize_coxme", fit.handle, self._ro.IntVector([RANEF_FIRST]))
+        get = out.rx2
+        names = _strings(get("fixef_names"))
+        vc = {
+            str(g): (
+                _floats(v.rx2("values")).reshape((int(v.rx2("k")[0]), -1), order="F"),
+                _strings(v.rx2("names")),
+            )
+            for g, v in zip(_strings(get("vc").names), get("vc"), strict=True)
+        }
+        re = {
+            str(g): _floats(r).reshape((-1, vc[str(g)][0].shape[0]), order="F")
+            for g, r in zip(_strings(get("re").names), get("re"), strict=True)
+        }
+        loglik = _floats(get("loglik"))
+        return coxme_summary(
+            model_class=fit.call.function,
+            fixef=pd.Series(_floats(get("fixef")), index=names, dtype=float),
+            se=pd.Series(_floats(get("se")), index=names, dtype=float),
+            loglik=CoxLogLik(*(float(v) for v in loglik[:3])),
+            events=int(get("n")[0]),
+            varcorr={g: coxme_covariance(m) for g, (m, _) in vc.items()},
+            names={g: n for g, (_, n) in vc.items()},
+            ranef_first=re,
+            messages=fit.messages,
+            warnings=fit.warnings,
+            versions=versions,
+        )
+
+    @staticmethod
+    def _varcorr(get: Any) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "grp": _strings(get("vc_grp")),
+                "var1": _strings(get("vc_var1")),
+                "var2": _strings(get("vc_var2")),
+                "vcov": _floats(get("vc_vcov")),
+                "sdcor": _floats(get("vc_sdcor")),
+            }
+        )
+
+    @staticmethod
+    def _ranef(get: Any) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "grpvar": _strings(get("re_grpvar")),
+                "term": _strings(get("re_term")),
+                "grp": _strings(get("re_grp")),
+                "condval": _floats(get("re_condval")),
+                "condsd": _floats(get("re_condsd")),
+            }
         )
 
     def ddf_merMod(self, fit: RFit, anova_type: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -5,7 +5,8 @@ errors, θ, σ, the log-likelihood with its degrees of freedom and number of obs
 REML flag, the variance components in the layout of ``as.data.frame(VarCorr(fit))`` and the
 conditional modes in the long layout of ``as.data.frame(ranef(fit))``.  Model classes add
 optional parts: ``clmm`` thresholds, ``glmmTMB`` zero-inflation and dispersion coefficients,
-``coxme``'s three log-likelihoods (NULL, integrated, penalised) and, for linear mixed models,
+``glmer.nb``'s negative binomial θ, ``coxme``'s three log-likelihoods (NULL, integrated,
+penalised) and, for linear mixed models,
 the tables that carry denominator degrees of freedom (Satterthwaite / Kenward–Roger): the
 coefficient table of lmerTest's ``summary`` and its type-3 ``anova`` table, one block per method.
 
@@ -67,7 +68,8 @@ class FitSummary:
     fixef : pandas.Series
         Fixed effects indexed by R's coefficient names, in R's order.
     se : pandas.Series
-        Standard errors, aligned with ``fixef``.
+        Standard errors by coefficient name: those of ``fixef`` and, for ``clmm``, those of the
+        thresholds first (the rows of ordinal's coefficient table).
     loglik : LogLik
     theta : pandas.Series or None
         θ (``getME(fit, "theta")``), indexed by lme4's names where known.
@@ -82,6 +84,8 @@ class FitSummary:
     is_singular, converged : bool or None
     thresholds, zi, disp : pandas.Series or None
         ``clmm`` thresholds (``fit$alpha``); ``glmmTMB`` ``fixef(fit)$zi`` and ``$disp``.
+    nb_theta : float or None
+        The negative binomial θ of ``glmer.nb`` (``getME(fit, "glmer.nb.theta")``).
     cox_loglik : CoxLogLik or None
     ddf : pandas.DataFrame or None
         Coefficient tables with denominator df, columns ``method, term, se, df, t, p``
@@ -109,6 +113,7 @@ class FitSummary:
     thresholds: pd.Series | None = None
     zi: pd.Series | None = None
     disp: pd.Series | None = None
+    nb_theta: float | None = None
     cox_loglik: CoxLogLik | None = None
     ddf: pd.DataFrame | None = None
     anova: pd.DataFrame | None = None
@@ -137,6 +142,7 @@ class FitSummary:
             "thresholds": None if self.thresholds is None else _series_dict(self.thresholds),
             "zi": None if self.zi is None else _series_dict(self.zi),
             "disp": None if self.disp is None else _series_dict(self.disp),
+            "nb_theta": _num(self.nb_theta),
             "cox_loglik": None
             if self.cox_loglik is None
             else {
@@ -171,6 +177,7 @@ class FitSummary:
             thresholds=_optional_series(data.get("thresholds")),
             zi=_optional_series(data.get("zi")),
             disp=_optional_series(data.get("disp")),
+            nb_theta=None if data.get("nb_theta") is None else float(data["nb_theta"]),
             cox_loglik=None if cox is None else CoxLogLik(**{k: float(v) for k, v in cox.items()}),
             ddf=None if data.get("ddf") is None else _frame_from(data["ddf"], DDF_COLUMNS),
             anova=None if data.get("anova") is None else _frame_from(data["anova"], ANOVA_COLUMNS),

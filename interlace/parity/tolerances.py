@@ -20,14 +20,16 @@ class       fixef   SEs     θ          variance      loglik   objective   desig
 ==========  ======  ======  =========  ============  =======  ==========  ======
 lmm         1e-4 a  1e-3 r  5% r       5% r          1e-4 a   1e-8 r      1e-10
 glmm        1e-3 a  1e-2 r  5% r       5% r          1e-3 a   1e-8 r      1e-10
-clmm        1e-3 a  1e-2 r  5% r       5% r          1e-3 a   1e-8 r      1e-10
+clmm        1e-3 a  1e-2 r  5% r       5% r          1e-3 a   1e-6 r      1e-10
 cox         1e-3 a  1e-2 r  10% r      10% r         1e-3 a   1e-8 r      1e-10
 ==========  ======  ======  =========  ============  =======  ==========  ======
 
 (``a`` = absolute, ``r`` = relative; SEs also pass within the fixef absolute tolerance, θ within
 1e-4 absolute and variance components within 1e-6 absolute, so that zeros of singular fits compare;
-the objective also passes within 1e-6 absolute; design values are absolute or relative to the
-largest entry.)
+the objective also passes within 1e-6 absolute; for clmm the objective's tolerance is 1e-4
+absolute or 1e-6 relative, because ordinal evaluates its Laplace objective with inexact
+conditional modes; design values are absolute or relative to the
+largest entry; ``glmer.nb``'s θ (``nb_theta``) is compared to 1e-3 relative.)
 
 Denominator-df level (lmer fits against lmerTest and pbkrtest; the same in every class), the
 bar of the LMM inference work: ``ddf`` (t-test df, anova ``DenDF``) 1e-4 relative, ``pvalue``
@@ -94,11 +96,27 @@ class Tolerance:
 
 EXACT = Tolerance()
 
+#: Relative tolerance of ``glmer.nb``'s θ in every class: R's ``optimize`` over ``log θ`` stops
+#: within ``tol = 5e-5`` of its optimum, and interlace follows the same search.
+NB_THETA_RTOL = 1e-3
+
+#: The objective at the same parameters: no optimiser is involved, so rounding error only.
+OBJECTIVE = Tolerance(atol=1e-6, rtol=1e-8)
+#: The clmm objective.  For one random intercept (Laplace) ordinal's C code stops Newton's
+#: method for the conditional modes at ``max|gradient| < 1e-4`` per level, which moves its
+#: negative log-likelihood by an amount that grows with the number of levels and with the
+#: distance of the modes from their start (wine, 9 judges: 3.5e-6; soup, 185 respondents:
+#: 2.9e-5 at R's optimum, 6.5e-4 at a point away from it); interlace converges the modes fully.
+#: With several terms or quadrature the two agree to 1e-8.
+CLMM_OBJECTIVE = Tolerance(atol=1e-4, rtol=1e-6)
+
 #: Quantities whose bare-number override is absolute (the others are relative).
 ABSOLUTE_QUANTITIES = frozenset({"fixef", "loglik", "thresholds", "zi", "disp"})
 
 
-def _table(fixef: float, se: float, vc: float, loglik: float) -> Mapping[str, Tolerance]:
+def _table(
+    fixef: float, se: float, vc: float, loglik: float, objective: Tolerance = OBJECTIVE
+) -> Mapping[str, Tolerance]:
     return MappingProxyType(
         {
             "fixef": Tolerance(atol=fixef),
@@ -111,10 +129,11 @@ def _table(fixef: float, se: float, vc: float, loglik: float) -> Mapping[str, To
             "thresholds": Tolerance(atol=fixef),
             "zi": Tolerance(atol=fixef),
             "disp": Tolerance(atol=fixef),
+            "nb_theta": Tolerance(rtol=NB_THETA_RTOL),
             "ddf": Tolerance(rtol=1e-4),
             "pvalue": Tolerance(rtol=1e-3),
             "statistic": Tolerance(rtol=1e-5),
-            "objective": Tolerance(atol=1e-6, rtol=1e-8),
+            "objective": objective,
             "design": Tolerance(atol=1e-10, rtol=1e-10),
             "exact": EXACT,
         }
@@ -125,7 +144,7 @@ DEFAULTS: Mapping[str, Mapping[str, Tolerance]] = MappingProxyType(
     {
         "lmm": _table(fixef=1e-4, se=1e-3, vc=0.05, loglik=1e-4),
         "glmm": _table(fixef=1e-3, se=1e-2, vc=0.05, loglik=1e-3),
-        "clmm": _table(fixef=1e-3, se=1e-2, vc=0.05, loglik=1e-3),
+        "clmm": _table(fixef=1e-3, se=1e-2, vc=0.05, loglik=1e-3, objective=CLMM_OBJECTIVE),
         "cox": _table(fixef=1e-3, se=1e-2, vc=0.10, loglik=1e-3),
     }
 )

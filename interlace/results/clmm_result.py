@@ -16,21 +16,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from interlace.results.glmer_summary import SIGNIF_LEGEND, _sig_needed, format_pval, stars
-from interlace.results.rformat import format_fixed, print_matrix
-from interlace.results.summary import DIGITS, LmerSummary
+from interlace.results.glmer_summary import SIGNIF_LEGEND, format_pval, stars
+from interlace.results.rformat import coefficient_cells, format_fixed, print_matrix, sig_needed
+from interlace.results.summary import DIGITS
 from interlace.results.tables import ranef_frames, varcorr_frame
 from interlace.results.wald import normal_p_values
 
 if TYPE_CHECKING:
     from interlace.design.clmm_design import ClmmDesign
     from interlace.engine.clmm_objective import ClmmObjective
+    from interlace.optim.summary import OptSummary
 
 FloatArray = NDArray[np.float64]
 
@@ -50,15 +51,22 @@ class ClmmResult:
     nAGQ : int
     free : ndarray of bool
         Parameters in the Hessian (not at the boundary).
-    gradient, hessian : ndarray or None
-        Finite-difference derivatives in the free parameters.
     u, b : ndarray
         Spherical conditional modes and ``b = Λu`` in ``Zt``'s row order.
-    neval : int
-        Objective evaluations.
-    optimizer_message : str
+    theta : ndarray
+        lme4's ``θ`` (the covariance factors' lower triangles) at ``par``.
+    cond_var : tuple of ndarray
+        Per term, ``levels x k x k`` conditional covariances of ``b`` at the
+        modes, ``Λ (Λ'Z'DZΛ + I)^{-1} Λ'`` (their diagonals are ordinal's
+        ``condVar``).
+    optinfo : OptSummary
+        The optimiser's record: start (``initial``, ordinal's ``fit$start``),
+        evaluations, message, and the checks with the finite-difference
+        gradient and Hessian in the free parameters (``conv``).
     formula : str
     data_name : str or None
+    warnings : tuple of str
+        Warnings issued by the fit.
     """
 
     design: ClmmDesign
@@ -68,13 +76,11 @@ class ClmmResult:
     threshold: str
     nAGQ: int
     free: NDArray[np.bool_]
-    gradient: FloatArray | None
-    hessian: FloatArray | None
     u: FloatArray
     b: FloatArray
     theta: FloatArray
-    neval: int = 0
-    optimizer_message: str = ""
+    cond_var: tuple[FloatArray, ...]
+    optinfo: OptSummary
     formula: str = ""
     data_name: str | None = None
     warnings: tuple[str, ...] = field(default=())
@@ -90,15 +96,18 @@ class ClmmResult:
         link: str,
         nAGQ: int,
         free: NDArray[np.bool_],
-        gradient: FloatArray | None,
-        hessian: FloatArray | None,
-        neval: int,
-        optimizer_message: str,
+        optinfo: OptSummary,
         formula: str,
         data_name: str | None,
     ) -> ClmmResult:
-        """The result at ``par``: conditional modes recomputed there."""
+        """The result at ``par``: conditional modes and their covariances recomputed there."""
         modes = objective.modes(par)
+        theta = objective.split(par)[2]
+        lams = [t.lambda_block(theta) for t in objective.terms]
+        blocks = objective.predictor.u_cov_blocks()
+        cond_var = tuple(
+            np.einsum("ij,ljk,mk->lim", lam, u, lam) for lam, u in zip(lams, blocks, strict=True)
+        )
         return cls(
             design=design,
             par=np.asarray(par, dtype=float),
@@ -107,16 +116,30 @@ class ClmmResult:
             threshold=design.thresholds.kind,
             nAGQ=nAGQ,
             free=free,
-            gradient=gradient,
-            hessian=hessian,
             u=modes.u,
             b=modes.b,
-            theta=objective.split(par)[2],
-            neval=neval,
-            optimizer_message=optimizer_message,
+            theta=theta,
+            cond_var=cond_var,
+            optinfo=optinfo,
             formula=formula,
             data_name=data_name,
+            warnings=optinfo.conv.messages,
         )
+
+    @property
+    def gradient(self) -> FloatArray | None:
+        """Finite-difference gradient in the free parameters (``None`` without ``Hess``)."""
+        return self.optinfo.conv.gradient
+
+    @property
+    def hessian(self) -> FloatArray | None:
+        """Finite-difference Hessian in the free parameters (``fit$Hessian``)."""
+        return self.optinfo.conv.hessian
+
+    @property
+    def neval(self) -> int:
+        """Objective evaluations (optimisation, polishing and Hessian)."""
+        return self.optinfo.feval
 
     # ------------------------------------------------------------ parameters
     @property
@@ -230,6 +253,17 @@ class ClmmResult:
         return -2.0 * self.llf + math.log(self.nobs) * self.df_modelwc
 
     @property
+    def deviance(self) -> float:
+        """``−2 llf`` (ordinal's ``deviance(fit)`` is ``NULL``; glmer's convention)."""
+        return -2.0 * self.llf
+
+    @property
+    def is_singular(self) -> bool:
+        """A random-effect standard deviation below 1e-4 (lme4's ``isSingular`` tolerance)."""
+        sds = [np.diag(t.lambda_block(self.theta)) for t in self.design.random.terms]
+        return bool(np.any(np.concatenate(sds) < 1e-4))
+
+    @property
     def max_grad(self) -> float:
         """Largest absolute gradient at the optimum (ordinal's ``max.grad``)."""
         return float(np.max(np.abs(self.gradient))) if self.gradient is not None else math.nan
@@ -281,9 +315,38 @@ class ClmmResult:
         ]
         return ranef_frames(terms, blocks)
 
-    def ranef(self) -> dict[str, pd.DataFrame]:
-        """``ranef(fit)``."""
-        return self.random_effects
+    def ranef(self, condVar: bool = False) -> dict[str, pd.DataFrame]:
+        """``ranef(fit)``: conditional modes per grouping factor.
+
+        With ``condVar=True`` each frame's ``attrs["postVar"]`` holds, per term
+        on that factor, the ``levels x k x k`` conditional covariances of its
+        effects (as for ``lmer``); their diagonals are ordinal's ``condVar(fit)``.
+        """
+        frames = self.random_effects
+        if condVar:
+            terms = self.design.random.terms
+            for group, frame in frames.items():
+                frame.attrs["postVar"] = [
+                    cv for t, cv in zip(terms, self.cond_var, strict=True) if t.group == group
+                ]
+        return frames
+
+    def coef(self) -> pd.Series:
+        """``coef(fit)``: ordinal's coefficients, thresholds then fixed effects (``params``).
+
+        ordinal's ``coef`` is this vector, not lme4's per-level coefficients:
+        with thresholds in place of an intercept there is no per-level
+        intercept to report.
+        """
+        return self.params
+
+    @property
+    def fittedvalues(self) -> pd.Series:
+        """``fitted(fit)``: the probability of each row's observed category at the modes."""
+        prob = self.predict(type="prob")
+        assert isinstance(prob, pd.DataFrame)
+        values = prob.to_numpy()[np.arange(len(prob)), self.design.y]
+        return pd.Series(values, index=prob.index, name="fitted")
 
     def predict(
         self,
@@ -329,8 +392,12 @@ class ClmmSummary:
         return r.coef_table.loc[r.thresholds.index, ["Estimate", "Std. Error", "z value"]]
 
     def _cells(self, table: pd.DataFrame) -> list[list[str]]:
-        view = _CoefView(table)
-        return cast("list[list[str]]", LmerSummary._coefficient_cells(cast(Any, view)))
+        return coefficient_cells(
+            table["Estimate"].tolist(),
+            table["Std. Error"].tolist(),
+            table["z value"].tolist(),
+            DIGITS,
+        )
 
     def _info(self) -> list[str]:
         r = self.result
@@ -348,23 +415,33 @@ class ClmmSummary:
         return print_matrix([""], header, [cells], right=False)
 
     def _random(self) -> list[str]:
+        """ordinal's ``formatVC``: variances, SDs and, with a vector term, correlations."""
         r = self.result
-        vc = r.varcorr()
-        variances = vc[vc["var2"].isna()]
-        groups = [
-            g if i == 0 or g != variances["grp"].iloc[i - 1] else ""
-            for i, g in enumerate(variances["grp"])
-        ]
-        var_text = _format(list(variances["vcov"]), DIGITS)
-        sd_text = _format(list(variances["sdcor"]), DIGITS)
-        cells = [
-            [g, str(n), v, s]
-            for g, n, v, s in zip(groups, variances["var1"], var_text, sd_text, strict=True)
-        ]
-        table = print_matrix(
-            [""] * len(cells), ["Groups", "Name", "Variance", "Std.Dev."], cells, right=False
-        )
-        n_groups = {t.group: t.n_levels for t in r.design.random.terms}
+        terms = r.design.random.terms
+        covs = [lam @ lam.T for lam in (t.lambda_block(r.theta) for t in terms)]
+        sds = [np.sqrt(np.diag(cov)) for cov in covs]
+        all_sd = [float(v) for sd in sds for v in sd]
+        var_text = _format([v * v for v in all_sd], DIGITS)
+        sd_text = _format(all_sd, DIGITS)
+        maxk = max(t.k for t in terms)
+        cells: list[list[str]] = []
+        for t, cov, sd in zip(terms, covs, sds, strict=True):
+            corr = [[""] * maxk for _ in range(t.k)] if maxk > 1 else [[] for _ in range(t.k)]
+            if t.k > 1:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    cor = cov / np.outer(sd, sd)
+                text = format_fixed([round(v, 3) for v in cor.ravel()], digits=7, nsmall=3)
+                for i in range(t.k):
+                    corr[i][:i] = text[i * t.k : i * t.k + i]
+            for i, name in enumerate(t.names):
+                row = len(cells)
+                cells.append([t.group if i == 0 else "", name, var_text[row], sd_text[row]])
+                cells[-1] += corr[i]
+        header = ["Groups", "Name", "Variance", "Std.Dev."]
+        if maxk > 1:
+            header += ["Corr", *[""] * (maxk - 1)]
+        table = print_matrix([""] * len(cells), header, cells, right=False)
+        n_groups = {t.group: t.n_levels for t in terms}
         counts = ",  ".join(f"{g} {n}" for g, n in n_groups.items())
         return ["Random effects:", *table, f"Number of groups:  {counts} "]
 
@@ -414,15 +491,7 @@ class ClmmSummary:
 def _format(values: list[float], digits: int) -> list[str]:
     """R's ``format(x, digits)``: fixed notation unless scientific is narrower."""
     fixed = format_fixed(values, digits)
-    sig = max((_sig_needed(abs(v), digits) for v in values if v != 0), default=1)
+    sig = max((sig_needed(abs(v), digits) for v in values if v != 0), default=1)
     sci = [f"{v:.{sig - 1}e}" for v in values]
     width = max(len(t) for t in sci)
     return fixed if max(len(t) for t in fixed) <= width else [t.rjust(width) for t in sci]
-
-
-@dataclass(frozen=True)
-class _CoefView:
-    """A coefficient table seen as lme4's summary formatter expects it."""
-
-    coefficients: pd.DataFrame
-    _stat_name: str = "z value"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from interlace.results.rformat import format_fixed, print_matrix
+from interlace.results.rformat import format_fixed, print_matrix, sig_needed
 from interlace.results.summary import DIGITS, LmerSummary
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def format_pval(pv: list[float], digits: int = 3) -> list[str]:
         for i, s in zip(fixed, format_fixed([pv[i] for i in fixed], digits), strict=True):
             out[i] = s.strip()
     if sci:
-        sig = max(_sig_needed(pv[i], digits) for i in sci)
+        sig = max(sig_needed(pv[i], digits) for i in sci)
         for i in sci:
             out[i] = f"{pv[i]:.{sig - 1}e}"
     if small:
@@ -59,16 +59,6 @@ def format_pval(pv: list[float], digits: int = 3) -> list[str]:
         for i in small:
             out[i] = f"<{sep}{eps:.{d - 1}e}"
     return out
-
-
-def _sig_needed(x: float, digits: int) -> int:
-    """Significant digits R keeps for ``x`` at ``digits`` (trailing zeros dropped)."""
-    m = round(float(f"{x:.{digits - 1}e}".split("e")[0]) * 10 ** (digits - 1))
-    sig = digits
-    while sig > 1 and m % 10 == 0:
-        m //= 10
-        sig -= 1
-    return sig
 
 
 def stars(p: float) -> str:

@@ -188,14 +188,14 @@ def random_part(result: LmerResult, new: NewDesign, allow_new_levels: bool) -> F
             pd.Index([None if lv is None else str(lv) for lv in term.labels], dtype=object)
         )
         if not allow_new_levels:
-            _check_levels(term.group, term.labels, index)
+            check_new_levels(term.group, term.labels, index)
         values = modes[list(term.names)].to_numpy(dtype=float)
         effects = np.where((index >= 0)[:, None], values[np.maximum(index, 0)], 0.0)
         total += np.sum(term.z * effects, axis=1)
     return total
 
 
-def _check_levels(group: str, labels: NDArray[np.object_], index: NDArray[np.intp]) -> None:
+def check_new_levels(group: str, labels: NDArray[np.object_], index: NDArray[np.intp]) -> None:
     """Raise lme4's errors for new levels and missing grouping values."""
     unseen = list(
         dict.fromkeys(

@@ -4,13 +4,18 @@
 needs at most ``digits`` significant digits; all values share the largest
 number of decimals any of them needs.  ``abbreviate`` follows R's
 ``abbreviate()`` (drop lower-case vowels from the right, then lower-case
-letters, never the first character).
+letters, never the first character).  ``sig_needed`` is the number of
+significant digits R keeps for a value, and ``coefficient_cells`` rounds a
+coefficient table as ``printCoefmat`` does (shared by the lme4, GLMM and
+ordinal summaries).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+import numpy as np
 
 _VOWELS = set("aeiou")
 
@@ -63,24 +68,31 @@ def zapsmall(values: Sequence[float], digits: int) -> list[float]:
 
 
 def abbreviate(name: str, minlength: int) -> str:
-    """R's ``abbreviate(name, minlength)`` (default method, not strict)."""
-    chars = list(name)
-    if len(chars) <= minlength:
-        return name
+    """R's ``abbreviate(name, minlength)`` (default method, not strict).
 
-    def drop(test: str) -> None:
+    Spaces are word boundaries that do not count towards the length (they are
+    removed at the end); lower-case vowels, then lower-case letters, then any
+    other characters that do not start a word are dropped from the right.
+    """
+    chars = list(name.strip())
+    if len(chars) <= minlength:
+        return "".join(chars)
+
+    def length() -> int:
+        return sum(not c.isspace() for c in chars)
+
+    tests = (
+        lambda c: c in _VOWELS,
+        lambda c: c.islower(),
+        lambda c: not c.isspace(),
+    )
+    for test in tests:
         i = len(chars) - 1
-        while i > 0 and len(chars) > minlength:
-            c = chars[i]
-            if not chars[i - 1].isspace() and (
-                (test == "vowel" and c in _VOWELS) or (test == "lower" and c.islower())
-            ):
+        while i > 0 and length() > minlength:
+            if not chars[i - 1].isspace() and test(chars[i]):
                 del chars[i]
             i -= 1
-
-    drop("vowel")
-    drop("lower")
-    return "".join(chars)
+    return chars[0] + "".join(c for c in chars[1:] if not c.isspace())
 
 
 def print_named(names: Sequence[str], values: Sequence[str]) -> str:
@@ -109,3 +121,36 @@ def print_matrix(
         cols = "".join(" " + just(s, w) for s, w in zip(row, widths, strict=True))
         lines.append(r.ljust(rw) + cols)
     return lines
+
+
+def sig_needed(x: float, digits: int) -> int:
+    """Significant digits R keeps for ``x`` at ``digits`` (trailing zeros dropped)."""
+    m = round(float(f"{x:.{digits - 1}e}".split("e")[0]) * 10 ** (digits - 1))
+    sig = digits
+    while sig > 1 and m % 10 == 0:
+        m //= 10
+        sig -= 1
+    return sig
+
+
+def coefficient_cells(
+    estimates: Sequence[float],
+    std_errors: Sequence[float],
+    statistics: Sequence[float],
+    digits: int,
+) -> list[list[str]]:
+    """Estimate, standard error and Wald statistic per row, as R's ``printCoefmat`` rounds them.
+
+    Estimates and standard errors share one number of decimals: enough for
+    ``digits`` significant digits of the smallest non-zero magnitude among
+    them, at least 1; the statistics are rounded to ``max(1, min(5, digits - 1))``
+    decimals.  Each column is then formatted as R's ``format(x, digits)``.
+    """
+    est_se = [float(v) for pair in zip(estimates, std_errors, strict=True) for v in pair]
+    finite = [abs(v) for v in est_se if math.isfinite(v) and v != 0]
+    digmin = [1 + math.floor(math.log10(v)) for v in (min(finite), max(finite))] if finite else [1]
+    dec = int(max(1, *(digits - d for d in digmin)))
+    cs = format_fixed([float(np.round(v, dec)) for v in est_se], digits)
+    stat_dec = max(1, min(5, digits - 1))
+    tv = format_fixed([float(np.round(float(v), stat_dec)) for v in statistics], digits)
+    return [[cs[2 * i], cs[2 * i + 1], tv[i]] for i in range(len(tv))]

@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from interlace.results.rformat import (
     abbreviate,
+    coefficient_cells,
     format_fixed,
     print_matrix,
     print_named,
@@ -153,14 +154,9 @@ class LmerSummary:
     def _coefficient_cells(self) -> list[list[str]]:
         """Estimate, standard error and statistic per coefficient, rounded as lme4 prints them."""
         cf = self.coefficients
-        est_se = cf[["Estimate", "Std. Error"]].to_numpy()
-        finite = np.abs(est_se[np.isfinite(est_se) & (est_se != 0)])
-        digmin = 1 + np.floor(np.log10([finite.min(), finite.max()])) if finite.size else [1]
-        dec = int(max(1, *(DIGITS - d for d in digmin)))
-        cs = format_fixed([round(v, dec) for v in est_se.ravel()], DIGITS)
-        stat = cf[self._stat_name]
-        tv = format_fixed([round(v, max(1, min(5, DIGITS - 1))) for v in stat], DIGITS)
-        return [[cs[2 * i], cs[2 * i + 1], tv[i]] for i in range(len(cf))]
+        return coefficient_cells(
+            cf["Estimate"].tolist(), cf["Std. Error"].tolist(), cf[self._stat_name].tolist(), DIGITS
+        )
 
     def _correlation(self, vcov: NDArray[np.float64]) -> list[str]:
         """The correlation block of the fixed effects from their covariance ``vcov`` (any scale).

@@ -37,6 +37,12 @@ class AccessorCalls(ModelCalls):
         cls = self.model_class(target)
         if cls not in acc.models:
             raise UnsupportedError(f"R has no {name}() for {cls} fits", node)
+        if cls in acc.unavailable:
+            raise UnsupportedError(
+                f"{name}() of a {cls} fit is not translated: interlace's {cls} results have "
+                f"no {acc.python} yet",
+                node,
+            )
         fit = self.expr(target)
         rest = ast.Call(node.func, node.args[1:], span=node.span)
         if name in ("AIC", "BIC") and rest.args:
@@ -109,28 +115,50 @@ class AccessorCalls(ModelCalls):
         raise UnsupportedError("re.form must be NULL, NA or a formula", node)
 
     def _coxme_loglik(self, node: ast.Call, name: str, matched: MatchedCall, fit: Py) -> Py:
+        """coxme's ``logLik(fit, type =)``, ``AIC(fit)`` and ``BIC(fit)``.
+
+        coxme's ``logLik`` is by default the "penalized" type, which is the partial
+        log-likelihood at the estimates (``fit$loglik[3] + fit$penalty``); ``AIC`` and ``BIC``
+        use it with the effective degrees of freedom of the penalised fit.
+        """
         type_arg = matched.matched.get("type") or next(
             (a for a in matched.dots if a.name == "type"), None
         )
+        if name != "logLik":
+            if type_arg is not None or matched.dots:
+                raise UnsupportedError(f"{name}() of a coxme fit takes no other arguments", node)
+            return fit.attr(mapping.ACCESSORS[name].python)
         kind = text_value(type_arg.value) if type_arg is not None else "penalized"
-        if name == "logLik" and kind == "integrated":
+        if kind == "integrated":
             return fit.attr("llf")
-        if name == "logLik" and kind == "penalized":
-            self.note("logLik() of a coxme fit is the penalized log-likelihood by default", node)
-            return fit.attr("llf_penalized")
-        raise UnsupportedError(
-            f"{name}() of a coxme fit (from the penalized log-likelihood) is not translated", node
-        )
+        if kind == "penalized":
+            if type_arg is None:
+                self.note(
+                    "logLik() of a coxme fit is by default the penalized type: the partial "
+                    "log-likelihood at the estimates (fit$loglik[3] + fit$penalty), not the "
+                    'integrated likelihood of type = "integrated"',
+                    node,
+                )
+            return fit.attr("llf_fitted")
+        raise UnsupportedError('logLik(type =) of a coxme fit is "penalized" or "integrated"', node)
 
     def _information_criteria(self, node: ast.Call, name: str, acc: Accessor) -> Py:
-        fits = {}
+        """``AIC(fit1, fit2)``: R's data frame of the models' df and AIC, one row per model."""
+        rows: dict[str, tuple[Py, Py]] = {}
         for arg in node.args:
             if arg.name is not None:
                 raise UnsupportedError(f"{name}(): {arg.name} = is not translated", arg)
-            fits[deparse(arg.value)] = self.expr(arg.value).attr(acc.python)
-        self.note(f"{name}() of several models: R's table also has a df column", node)
+            fit = self.expr(arg.value)
+            df = mapping.MODEL_DF[self.model_class(arg.value)]
+            rows[deparse(arg.value)] = (fit.attr(df), fit.attr(acc.python))
+        columns = {
+            "df": pycode.sequence([df for df, _ in rows.values()]),
+            name: pycode.sequence([value for _, value in rows.values()]),
+        }
         return pycode.call(
-            self.pd("Series"), (pycode.mapping(fits),), {"name": pycode.string(name)}
+            self.pd("DataFrame"),
+            (pycode.mapping(columns),),
+            {"index": pycode.sequence([pycode.string(k) for k in rows])},
         )
 
     # ------------------------------------------------------------------ summary and anova
@@ -195,6 +223,12 @@ class AccessorCalls(ModelCalls):
             if arg.name is not None:
                 raise UnsupportedError(f"anova(): {arg.name} = is not translated", arg)
         kwargs: dict[str, Py] = {}
+        if others and cls in ("clmm", "coxme"):
+            raise UnsupportedError(
+                f"anova() of {cls} fits (a likelihood-ratio test) is not translated: "
+                f"interlace's {cls} results have no anova() yet; compare the fits' llf",
+                node,
+            )
         if others:
             refit = matched.matched.get("refit")
             if refit is not None:

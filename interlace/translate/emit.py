@@ -210,14 +210,12 @@ class Translator(AccessorCalls, BaseCalls):
         ):
             fit = self.expr(node.args[0].value)
             self.note(
-                "with lmerTest, summary() shows Satterthwaite df and p-values: "
-                'coef_table(ddf="satterthwaite")',
+                "with lmerTest, summary() shows Satterthwaite df and p-values in its "
+                'coefficient table, coef_table(ddf="satterthwaite"); the rest of the summary '
+                "(lme4's layout) is summary()",
                 node,
             )
-            return [
-                f"print({fit.method('summary').text})",
-                f"print({fit.method('coef_table', ddf=pycode.string('satterthwaite')).text})",
-            ]
+            return [f"print({fit.method('coef_table', ddf=pycode.string('satterthwaite')).text})"]
         return None
 
     def _library(self, node: ast.Call) -> list[str]:

@@ -445,6 +445,8 @@ class Accessor:
         R arguments that do not change the value → why.
     models : frozenset
         Model classes for which R has this accessor.
+    unavailable : frozenset
+        Model classes for which R has it but interlace's result does not (yet).
     """
 
     python: str
@@ -453,6 +455,7 @@ class Accessor:
     args: Mapping[str, str | None] = field(default_factory=dict)
     ignored: Mapping[str, str] = field(default_factory=dict)
     models: frozenset[str] = frozenset({"lmer", "glmer", "glmmTMB", "clmm", "coxme", "lme"})
+    unavailable: frozenset[str] = frozenset()
 
 
 _MERMOD = frozenset({"lmer", "glmer"})
@@ -467,13 +470,15 @@ ACCESSORS: Mapping[str, Accessor] = MappingProxyType(
             formals=("condVar", "drop", "whichel", "postVar", "..."),
             args={"condVar": "condVar"},
         ),
-        "coef": Accessor("coef", method=True),
+        "coef": Accessor("coef", method=True, unavailable=frozenset({"coxme"})),
         "VarCorr": Accessor("varcorr", method=True),
         "sigma": Accessor("sigma", models=frozenset({"lmer", "glmer", "glmmTMB", "lme"})),
         "logLik": Accessor("llf"),
         "AIC": Accessor("aic"),
         "BIC": Accessor("bic"),
-        "deviance": Accessor("deviance"),
+        "deviance": Accessor(
+            "deviance", models=frozenset({"lmer", "glmer", "glmmTMB", "clmm", "lme"})
+        ),
         "nobs": Accessor("nobs"),
         "vcov": Accessor("cov_params", method=True),
         "fitted": Accessor("fittedvalues", models=frozenset({"lmer", "glmer", "glmmTMB", "lme"})),
@@ -503,6 +508,7 @@ ACCESSORS: Mapping[str, Accessor] = MappingProxyType(
                 "allow.new.levels": "allow_new_levels",
             },
             models=frozenset({"lmer", "glmer", "glmmTMB", "coxme", "lme"}),
+            unavailable=frozenset({"coxme"}),
         ),
         "simulate": Accessor(
             "simulate",
@@ -543,6 +549,7 @@ ACCESSORS: Mapping[str, Accessor] = MappingProxyType(
             args={"method": "method", "level": "level", "nsim": "nsim", "parm": "parm"},
             ignored={"quiet": "only silences R's progress messages"},
             models=frozenset({"lmer", "glmer", "glmmTMB", "clmm"}),
+            unavailable=frozenset({"clmm"}),
         ),
         "residuals": Accessor(
             "resid",
@@ -561,7 +568,19 @@ CONFINT_DEFAULT_METHOD: Mapping[str, str] = MappingProxyType(
         "lmer": "profile",
         "glmer": "profile",
         "glmmTMB": "Wald",
-        "clmm": "profile",
+    }
+)
+
+#: The result attribute with R's ``attr(logLik(fit), "df")``, per model class (the df column
+#: of ``AIC(fit1, fit2)``).
+MODEL_DF: Mapping[str, str] = MappingProxyType(
+    {
+        "lmer": "df_model",
+        "glmer": "df_model",
+        "glmmTMB": "df_model",
+        "lme": "df_model",
+        "clmm": "df_modelwc",
+        "coxme": "df_penalized",
     }
 )
 

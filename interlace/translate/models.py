@@ -23,7 +23,7 @@ from interlace.translate.mapping import Arg, Fitter
 from interlace.translate.pycode import Py
 from interlace.translate.rargs import ArgumentMatchError, MatchedCall, match_arguments
 from interlace.translate.rformula import update_formula, walk
-from interlace.translate.semantics import formula_findings, is_proportion
+from interlace.translate.semantics import formula_findings, is_proportion, surv_status_column
 
 _DIALECTS: dict[str, Dialect] = {
     "lme4": LME4,
@@ -70,6 +70,22 @@ def treatment_matrix(k: int, base: int) -> tuple[list[list[int]], list[str]]:
 
 
 _COLUMN = re.compile(r" \(column (\d+)\)")
+
+
+def surv_recoded(formula: ast.Formula, data: Py) -> Py:
+    """``data`` with the ``Surv()`` status column coded as R's ``Surv()`` reads it.
+
+    R's ``Surv()`` turns a numeric status whose largest value is 2 into ``status - 1``
+    (1 = censored, 2 = event, as in ``survival::lung``); ``interlace.coxme`` takes 0/1 or
+    logical statuses only, so the translation applies R's rule to a status column named in
+    the formula (a status written as an expression, ``status == 2``, is left as it is).
+    """
+    column = surv_status_column(formula)
+    if column is None:
+        return data
+    values = f"d[{pycode.string(column).text}]"
+    recode = Py(f"lambda d: {values} - 1 if {values}.max() == 2 else {values}")
+    return data.method("assign", **{column: recode})
 
 
 def _same_formula(written: str, text: str) -> bool:
@@ -125,6 +141,8 @@ class ModelCalls(TranslatorCore):
         if "subset" in args:
             mask = self.expr(args["subset"].value, frame=data)
             data = data.item(mask)
+        if fitter.r_name == "coxme":
+            data = surv_recoded(self.formula_node(formula_arg.value), data)
         kwargs: dict[str, Py] = {}
         for name, arg in args.items():
             if name in (fitter.formals[0], "data", "subset", "contrasts"):

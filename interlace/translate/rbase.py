@@ -392,8 +392,8 @@ class BaseCalls(TranslatorCore):
     def _head(self, node: ast.Call) -> Py:
         matched = match(node, ("x", "n", "..."), node.func).matched
         x = self.expr(matched["x"].value)
-        n = [self.expr(matched["n"].value)] if "n" in matched else []
-        return x.method(node.func, *n)
+        n = self.expr(matched["n"].value) if "n" in matched else Py("6")  # R's default n
+        return x.method(node.func, n)
 
     def _size(self, node: ast.Call) -> Py:
         if len(node.args) != 1:

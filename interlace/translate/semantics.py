@@ -133,21 +133,28 @@ def coxme_slopes(formula: ast.Formula) -> list[Finding]:
     return out
 
 
-def surv_status(formula: ast.Formula) -> list[Finding]:
-    """How ``Surv(time, status)`` reads the status codes."""
+def surv_status_column(formula: ast.Formula) -> str | None:
+    """The status column of a ``Surv(time, status)`` response, if it is a bare name."""
     lhs = formula.lhs
     if not (isinstance(lhs, ast.Call) and lhs.func == "Surv" and len(lhs.args) >= 2):
-        return []
-    status = lhs.args[-1].value
-    if not isinstance(_strip(status), ast.Name):
+        return None
+    status = _strip(lhs.args[-1].value)
+    return status.id if isinstance(status, ast.Name) else None
+
+
+def surv_status(formula: ast.Formula) -> list[Finding]:
+    """How ``Surv(time, status)`` reads the status codes."""
+    column, lhs = surv_status_column(formula), formula.lhs
+    if column is None or not isinstance(lhs, ast.Call):
         return []
     return [
         Finding(
             "note",
             f"{deparse(lhs)}: R's Surv() reads a status of 0/FALSE as censored and 1/TRUE as "
-            "an event, and a status coded 1/2 (as in survival::lung) as 1 = censored, "
-            "2 = event; interlace.coxme reads it the same way",
-            status.span.start,
+            "an event, and a status whose largest value is 2 (as in survival::lung) as "
+            "1 = censored, 2 = event; interlace.coxme takes 0/1 or logical statuses only, so "
+            f"the translation recodes {column} with R's rule (assign(...) below)",
+            lhs.args[-1].value.span.start,
         )
     ]
 

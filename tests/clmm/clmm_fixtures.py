@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+from interlace.api.clmm import clmm
+from interlace.datasets import load
+from interlace.errors import RankDeficiencyWarning
+from interlace.results.clmm_result import ClmmResult
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "clmm"
 
@@ -20,6 +29,7 @@ class Case:
     link: str = "logit"
     threshold: str = "flexible"
     nAGQ: int = 1
+    slow: bool = False
 
     def reference(self) -> dict[str, Any]:
         """The fixture written by R."""
@@ -42,4 +52,34 @@ CASES = (
     ),
     Case("wine_slope", "rating ~ temp + contact + (1 + temp | judge)", "wine"),
     Case("soup_probit", "SURENESS ~ PROD + (1 | RESP)", "soup", "probit"),
+    Case("soup_logit", "SURENESS ~ PROD + (1 | RESP)", "soup"),
+    Case("wine_nested", "rating ~ temp + contact + (1 | judge/temp)", "wine"),
+    Case("soup_nested", "SURENESS ~ PROD + (1 | RESP/PRODID)", "soup", slow=True),
+    Case("wine_rankdef", "rating ~ temp * contact + bottle + (1 | judge)", "wine"),
 )
+
+#: The cases as pytest parameters: the slow fits marked ``slow``.
+FIT_CASES = tuple(
+    pytest.param(c, id=c.name, marks=[pytest.mark.slow] if c.slow else []) for c in CASES
+)
+
+
+def start_reference() -> dict[str, Any]:
+    """fixtures/clmm/start.json: refits from ordinal's optimum and ordinal's bad-input errors."""
+    return dict(json.loads((FIXTURES / "start.json").read_text()))
+
+
+@cache
+def fitted(case: Case) -> ClmmResult:
+    """interlace's fit of a case (once per session)."""
+    with warnings.catch_warnings():
+        # wine_rankdef's message is checked in test_rank_deficient_design_drops_ordinals_columns
+        warnings.simplefilter("ignore", RankDeficiencyWarning)
+        return clmm(
+            case.formula,
+            load(case.data),
+            link=case.link,  # type: ignore[arg-type]
+            threshold=case.threshold,  # type: ignore[arg-type]
+            nAGQ=case.nAGQ,
+            data_name=case.data,
+        )

@@ -25,6 +25,18 @@ def test_pdf_and_slope_are_derivatives(name: str) -> None:
     np.testing.assert_allclose(link.cdf(X) + link.sf(X), 1.0, rtol=1e-14)
 
 
+@pytest.mark.parametrize("name", list(CUMULATIVE_LINKS))
+def test_joint_parts_agree_with_the_four_functions(name: str) -> None:
+    link = CUMULATIVE_LINKS[name]
+    x = np.r_[X, -END, END, -40.0, 40.0]
+    with np.errstate(over="ignore"):
+        expected = (link.cdf(x), link.sf(x), link.pdf(x), link.dpdf(x))
+        parts = link.parts(x)
+    for got, want in zip(parts, expected, strict=True):
+        # at |x| = 40 the logistic f = F(1 - F) is 4e-18 from the two tails, 0 from F alone
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+
+
 def test_distributions_are_the_named_ones() -> None:
     np.testing.assert_allclose(CUMULATIVE_LINKS["logit"].cdf(X), stats.logistic.cdf(X))
     np.testing.assert_allclose(CUMULATIVE_LINKS["probit"].cdf(X), stats.norm.cdf(X))

@@ -9,32 +9,17 @@ differences of the objective with step 1e-4).
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pandas as pd
 import pytest
-from clmm_fixtures import CASES, Case
+from clmm_fixtures import CASES, FIT_CASES, Case, fitted
 
 from interlace.api.clmm import clmm
 from interlace.datasets import load
-from interlace.errors import InterlaceError, NewLevelError
-from interlace.results.clmm_result import ClmmResult
+from interlace.errors import InterlaceError, NewLevelError, RankDeficiencyWarning
 
 
-@cache
-def fitted(case: Case) -> ClmmResult:
-    return clmm(
-        case.formula,
-        load(case.data),
-        link=case.link,  # type: ignore[arg-type]
-        threshold=case.threshold,  # type: ignore[arg-type]
-        nAGQ=case.nAGQ,
-        data_name=case.data,
-    )
-
-
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", FIT_CASES)
 def test_estimates_match_ordinal(case: Case) -> None:
     ref, fit = case.reference(), fitted(case)
     assert list(fit.thresholds.index) == list(ref["alpha"]["names"])
@@ -51,7 +36,7 @@ def test_estimates_match_ordinal(case: Case) -> None:
     np.testing.assert_allclose(vc["sdcor"], sds, rtol=1e-3, atol=1e-5)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", FIT_CASES)
 def test_loglik_and_information_criteria(case: Case) -> None:
     ref, fit = case.reference(), fitted(case)
     assert fit.llf >= ref["logLik"] - 1e-4
@@ -61,7 +46,7 @@ def test_loglik_and_information_criteria(case: Case) -> None:
     assert fit.aic == pytest.approx(ref["AIC"], abs=2e-4)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", FIT_CASES)
 def test_vcov_as_ordinal_reports_it(case: Case) -> None:
     ref, fit = case.reference(), fitted(case)
     vc = fit.cov_params()
@@ -75,7 +60,7 @@ def test_vcov_as_ordinal_reports_it(case: Case) -> None:
     assert fit.converged
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", FIT_CASES)
 def test_summary_layout(case: Case) -> None:
     ref, fit = case.reference(), fitted(case)
     ours = str(fit.summary()).split("\n")
@@ -89,13 +74,21 @@ def test_summary_layout(case: Case) -> None:
     ]
 
 
-def test_random_effects_are_conditional_modes() -> None:
-    case = CASES[0]
+@pytest.mark.parametrize("case", FIT_CASES)
+def test_random_effects_are_conditional_modes(case: Case) -> None:
     ref, fit = case.reference(), fitted(case)
-    re = fit.ranef()["judge"]
-    assert list(re.index) == list(ref["ranef"]["judge"]["levels"])
-    values = np.array(ref["ranef"]["judge"]["values"], dtype=float).ravel()
-    np.testing.assert_allclose(re.to_numpy().ravel(), values, rtol=1e-3, atol=1e-4)
+    frames = fit.ranef(condVar=True)
+    assert list(frames) == list(ref["ranef"])
+    for group, frame in frames.items():
+        assert list(frame.index) == list(ref["ranef"][group]["levels"])
+        values = np.array(ref["ranef"][group]["values"], dtype=float).T
+        np.testing.assert_allclose(frame.to_numpy(), values, rtol=2e-3, atol=1e-4)
+        # ordinal's condVar: the diagonals of the conditional covariances
+        variances = np.concatenate(
+            [np.diagonal(pv, axis1=1, axis2=2) for pv in frame.attrs["postVar"]], axis=1
+        )
+        expected = np.array(ref["condvar"][group], dtype=float).T
+        np.testing.assert_allclose(variances, expected, rtol=2e-3, atol=1e-6)
 
 
 def test_integer_weights_equal_repeated_rows() -> None:
@@ -153,3 +146,16 @@ def test_predict_new_data_and_levels() -> None:
     assert both.iloc[1] == pytest.approx(population.iloc[1])
     with pytest.raises(InterlaceError, match="type must be"):
         fit.predict(type="response")
+
+
+def test_rank_deficient_design_drops_ordinals_columns() -> None:
+    """ordinal's drop.coef: the same columns dropped, its message, and the fit of the rest."""
+    case = next(c for c in CASES if c.name == "wine_rankdef")
+    ref = case.reference()
+    (message,) = ref["messages"]  # "design is column rank deficient so dropping 3 coef"
+    with pytest.warns(RankDeficiencyWarning) as record:
+        fit = clmm(case.formula, load(case.data))
+    (warning,) = [w for w in record if issubclass(w.category, RankDeficiencyWarning)]
+    assert str(warning.message).startswith(message + ": ")
+    assert str(warning.message).endswith("bottle6, bottle8, tempwarm:contactyes")
+    assert list(fit.fe_params.index) == list(ref["beta"]["names"])

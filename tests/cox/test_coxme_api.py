@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
-from cox_data import dataset
+from cox_data import dataset, fitted, predict_reference
 from scipy import stats
 
 from interlace.api.coxme import CoxmeControlError, coxme
@@ -13,6 +15,7 @@ from interlace.cox.design import coxme_design
 from interlace.errors import (
     FormulaError,
     GroupingError,
+    InterlaceError,
     ResponseDomainError,
     ResponseTypeError,
     WeightsError,
@@ -27,6 +30,8 @@ def test_status_coded_1_2_is_refused_naming_rows() -> None:
         coxme("Surv(time, status) ~ age + (1 | inst)", lung)
     assert err.value.rows is not None
     assert err.value.rows[:3] == list(lung.index[lung["status"] == 2][:3])
+    assert err.value.column == "Surv(time, status)"
+    assert err.value.remedy is not None and "status == 2" in err.value.remedy
 
 
 def test_status_0_1_2_is_refused() -> None:
@@ -46,22 +51,32 @@ def test_logical_status_is_accepted() -> None:
 
 def test_start_not_before_stop_is_refused() -> None:
     cgd = dataset("cgd").copy()
-    cgd.loc[2, "tstart"] = cgd.loc[2, "tstop"]
+    cgd.loc[2, "tstart"] = float(cgd["tstop"].iloc[2])
     with pytest.raises(ResponseDomainError, match="start time") as err:
         coxme("Surv(tstart, tstop, status) ~ treat + (1 | id)", cgd)
     assert err.value.rows == [2]
+    assert err.value.column == "Surv(tstart, tstop, status)"
+    assert err.value.remedy is not None and "(start, stop]" in err.value.remedy
+    assert isinstance(err.value, ValueError)
 
 
 def test_no_events_is_refused() -> None:
     kidney = dataset("kidney").assign(status=0)
-    with pytest.raises(ResponseDomainError, match="no events"):
+    with pytest.raises(ResponseDomainError, match="no events") as err:
         coxme(KIDNEY, kidney)
+    assert err.value.column == "Surv(time, status)"
+    assert err.value.remedy is not None
 
 
 def test_single_level_cluster_is_refused() -> None:
     kidney = dataset("kidney").assign(one=1)
-    with pytest.raises(GroupingError, match="single level"):
+    with pytest.raises(GroupingError, match="single level") as err:
         coxme("Surv(time, status) ~ age + (1 | one)", kidney)
+    assert err.value.column == "one"
+    assert err.value.remedy is not None and "two groups" in err.value.remedy
+    # the outer part of a nested term is checked too
+    with pytest.raises(GroupingError, match="grouping factor one of"):
+        coxme("Surv(time, status) ~ age + (1 | one/id)", kidney)
 
 
 def test_response_must_be_surv() -> None:
@@ -137,10 +152,11 @@ def test_result_accessors() -> None:
     np.testing.assert_allclose(np.sqrt(np.diag(fit.cov_params())), fit.bse)
     assert fit.pvalues["sex"] == pytest.approx(2 * stats.norm.sf(abs(fit.tvalues["sex"])))
     ranef = fit.ranef()["id"]
+    assert list(ranef.columns) == ["Intercept"]
     assert len(ranef) == dataset("kidney")["id"].nunique()
     # The penalised score is zero at the fit: the random intercepts sum to zero.
-    assert abs(ranef.sum()) < 1e-6
-    text = fit.summary()
+    assert abs(ranef["Intercept"].sum()) < 1e-6
+    text = str(fit.summary())
     assert "Data: kidney" in text
     assert "events, n = 58, 76" in text
     assert f"{fit.llf:10.4f}".strip() in text
@@ -149,8 +165,73 @@ def test_result_accessors() -> None:
 def test_random_slope_summary_shows_the_matrix() -> None:
     kidney = dataset("kidney")
     fit = coxme("Surv(time, status) ~ age + (1 + sex | disease)", kidney)
-    vc = fit.varcorr()["disease"]
+    vc = fit.variance_components["disease"]
+    assert isinstance(vc, pd.DataFrame)
     assert list(vc.columns) == ["Intercept", "sex"]
-    assert -1 < vc.loc["Intercept", "sex"] < 1
-    assert "correlation off it" in fit.summary()
+    correlation = vc.to_numpy()[0, 1]
+    assert -1 < correlation < 1
+    frame = fit.varcorr()
+    assert list(frame.columns) == ["grp", "var1", "var2", "vcov", "sdcor"]
+    assert list(frame["var1"]) == ["Intercept", "sex", "Intercept"]
+    assert frame["sdcor"].iloc[2] == pytest.approx(correlation, rel=1e-12)
+    assert frame["vcov"].iloc[0] == pytest.approx(vc.to_numpy()[0, 0], rel=1e-12)
+    text = str(fit.summary())
+    assert "Corr" in text
+    assert f"{correlation:.4f}"[:6] in text
     assert fit.ranef()["disease"].shape == (kidney["disease"].nunique(), 2)
+
+
+def test_fitted_loglik_penalty_aic_bic() -> None:
+    """coxme's "Fitted" log-likelihood is the partial likelihood: PPL + b' Sigma^-1 b / 2."""
+    fit = fitted("kidney_frailty")
+    variance = fit.variance_components["id"]
+    assert isinstance(variance, float)
+    b = fit.ranef()["id"]["Intercept"].to_numpy()
+    assert fit.penalty == pytest.approx(float(b @ b) / (2 * variance), rel=1e-12)
+    assert fit.llf_fitted == pytest.approx(fit.llf_penalized + fit.penalty, rel=1e-14)
+    # survival's partial log-likelihood at R's fully converged (beta, b) of the same model
+    # (fixtures/R/coxme_predict.R); interlace's estimates are coxme's, converged to 1e-8.
+    assert fit.llf_fitted == pytest.approx(
+        predict_reference()["kidney_frailty"]["loglik"], abs=1e-4
+    )
+    # R: AIC(fit) = -2 logLik(fit) + 2 df[2], logLik being the "Fitted" value.
+    assert fit.aic == pytest.approx(-2 * fit.llf_fitted + 2 * fit.df_penalized, rel=1e-14)
+    assert fit.bic == pytest.approx(
+        -2 * fit.llf_fitted + np.log(fit.nobs) * fit.df_penalized, rel=1e-14
+    )
+    assert fit.df_integrated == 3
+    summary = fit.summary()
+    assert summary.loglik.loc["Log-likelihood", "Fitted"] == fit.llf_fitted
+    chisq = summary.chisq.loc[" Penalized loglik"]
+    assert chisq["Chisq"] == pytest.approx(2 * (fit.llf_fitted - fit.llf_null), rel=1e-14)
+    assert chisq["AIC"] == pytest.approx(chisq["Chisq"] - 2 * chisq["df"], rel=1e-14)
+    assert list(summary.coefficients.columns) == ["coef", "exp(coef)", "se(coef)", "z", "p"]
+
+
+def test_convergence_record_and_singularity() -> None:
+    fit = fitted("kidney_frailty")
+    assert fit.converged
+    info = fit.optinfo
+    assert info["fn_count"] == fit.iterations[0]
+    assert info["convergence"] == 0
+    assert info["messages"] == []
+    # the objective of the inner loop (a fixed number of Newton steps) at the estimate
+    assert info["objective"] == pytest.approx(-(1 + fit.llf - fit.fit.fit0.loglik[1]), rel=1e-8)
+    assert not fit.is_singular
+    # A variance at coxme's lower clamp, exp(-36), is a boundary fit.
+    clamped = replace(fit, fit=replace(fit.fit, theta=np.array([-36.0])))
+    assert clamped.is_singular
+
+
+def test_fittedvalues_are_coxmes_linear_predictor() -> None:
+    fit = fitted("cgd_counting")
+    cgd = dataset("cgd")
+    ranef = fit.ranef()["id"]["Intercept"]
+    ranef.index = ranef.index.astype(int)
+    expected = (
+        fit.fe_params["treatrIFN-g"] * (cgd["treat"] == "rIFN-g") + ranef[cgd["id"]].to_numpy()
+    )
+    np.testing.assert_allclose(fit.fittedvalues, expected, rtol=1e-13)
+    assert fit.fittedvalues.index.equals(cgd.index)
+    with pytest.raises(InterlaceError, match="conditional variances"):
+        fit.ranef(condVar=True)

@@ -19,6 +19,9 @@ pytestmark = pytest.mark.r
 
 PARITY = Path(__file__).resolve().parents[2] / "fixtures" / "parity"
 CORPUS = load_corpus(PARITY / "corpus.json")
+#: Cases R can run here: the coxme ones are recorded from reference outputs (coxme is not
+#: packaged for Debian); see test_parity_models_live for coxme's live path.
+LIVE = [c for c in CORPUS if c.reference is None]
 SLEEP = "m1 <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)"
 
 
@@ -55,9 +58,9 @@ def test_one_call_per_compare() -> None:
 
 
 def test_unsupported_argument_is_refused_or_reported() -> None:
-    code = "lmer(Reaction ~ Days + (1 | Subject), sleepstudy, subset = Days > 1)"
+    code = "lmer(Reaction ~ Days + (1 | Subject), sleepstudy, start = list(theta = 1))"
     sleepstudy = datasets.load("sleepstudy")
-    with pytest.raises(ParityCallError, match="subset"):
+    with pytest.raises(ParityCallError, match="start"):
         compare(code, sleepstudy=sleepstudy)
     (report,) = compare_all(code, errors="report", sleepstudy=sleepstudy)
     assert not report.passed and report.rows[0].quantity == "call"
@@ -77,7 +80,7 @@ def test_freeze_reproduces_the_stored_record() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", CORPUS, ids=[c.id for c in CORPUS])
+@pytest.mark.parametrize("case", LIVE, ids=[c.id for c in LIVE])
 def test_corpus_live(case: ParityCase) -> None:
     report = run_live(case)
     assert report.passed, str(report)
@@ -119,11 +122,11 @@ def test_ignored_control_argument_is_noted() -> None:
 
 
 def test_model_functions_not_supported_yet_are_not_silently_skipped() -> None:
-    code = "library(lme4)\ng <- glmer.nb(incidence ~ period + (1 | herd), cbpp)\nx <- 1\n"
+    code = "library(lme4)\ng <- glmmTMB(incidence ~ period + (1 | herd), cbpp)\nx <- 1\n"
     with pytest.raises(ParityCallError, match="not supported by the parity harness yet"):
         compare_all(code, cbpp=datasets.load("cbpp"))
     (report,) = compare_all(code, errors="report", cbpp=datasets.load("cbpp"))
-    assert not report.passed and report.title.startswith("g <- glmer.nb(")
+    assert not report.passed and report.title.startswith("g <- glmmTMB(")
     assert report.notes == ("statement not run on either side: x <- 1",)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from interlace.errors import TranslationWarning
-from interlace.translate import translate
+from interlace.translate import TranslationError, translate
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -35,8 +35,8 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
             "print(fm1.cov_params())",
             "print(fm1.is_singular)",
             "print(fm1.nobs)",
-            "print(fm1.fittedvalues.head())",
-            "print(fm1.resid.head())",
+            "print(fm1.fittedvalues.head(6))",
+            "print(fm1.resid.head(6))",
         ],
         0,
     ),
@@ -61,6 +61,7 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
             "fm.ranef(condVar=True)",
             "fm.predict()",
             "sims = fm.simulate(5, seed=101)",
+            "print(fm.simulate(2, seed=7))",
             "fm.REMLcrit",
             "fm.theta",
             "print(fm)",
@@ -100,7 +101,7 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
         [
             "family=interlace.families.poisson()",
             'gnb = interlace.glmer_nb("TICKS ~ YEAR + cHEIGHT + (1 | BROOD)", grouseticks)',
-            'pd.Series({"gp": gp.aic, "gnb": gnb.aic}, name="AIC")',
+            '{"df": [gp.df_model, gnb.df_model], "AIC": [gp.aic, gnb.aic]}',
         ],
         0,
     ),
@@ -134,20 +135,21 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
             'link="probit"',
             'threshold="equidistant"',
             "nAGQ=5",
-            "fm_temp.anova(fm_clmm)",
+            "#     anova(fm_temp, fm_clmm)",
         ],
-        0,
+        1,
     ),
     "11_coxme_kidney.R": (
         [
-            'interlace.coxme("Surv(time, status) ~ age + sex + (1 | id)", kidney)',
-            "print(fit.llf_penalized)",
+            '"Surv(time, status) ~ age + sex + (1 | id)",',
+            "print(fit.llf_fitted)",
             "print(fit.llf)",
             'ties="breslow"',
-            "coded 1/2 (as in survival::lung)",
-            "fit_breslow.anova(fit)",
+            "largest value is 2 (as in survival::lung)",
+            'lung.assign(status=lambda d: d["status"] - 1 if d["status"].max() == 2 else',
+            "#     anova(fit_breslow, fit)",
         ],
-        0,
+        1,
     ),
     "12_lme_orthodont.R": (
         [
@@ -260,7 +262,7 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
     "25_cgd_coxme.R": (
         [
             '"Surv(tstart, tstop, status) ~ treat + age + (1 | center)"',
-            "coxme reads (treat | center) without a random intercept",
+            "coxme reads (age | center) without a random intercept",
             "print(fit_cgd.cov_params())",
         ],
         0,
@@ -294,6 +296,17 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
         ],
         0,
     ),
+    "31_coxme_references.R": (
+        [
+            'lung_cc = lung[np.logical_not(pd.isna(lung["ph.ecog"]))]',
+            '"Surv(time, status) ~ age + strata(sex) + (1 | inst)"',
+            'lung_cc.assign(status=lambda d: d["status"] - 1 if d["status"].max() == 2 else',
+            'eortc = pd.read_csv("fixtures/coxme/eortc.csv")',
+            '"Surv(y, uncens) ~ trt + (1 + trt | center)"',
+            "print(cgd_counting.llf)",
+        ],
+        0,
+    ),
 }
 
 
@@ -301,18 +314,28 @@ def test_every_corpus_script_has_expectations() -> None:
     assert sorted(p.name for p in CORPUS.glob("*.R")) == sorted(EXPECTED)
 
 
+#: Scripts with statements interlace cannot run yet (kept: they are what R users write), and how
+#: many: a likelihood-ratio anova() of clmm and of coxme fits (no anova() on those results).
+#: Strict translation refuses them; ``strict=False`` comments them out with a warning each.
+UNTRANSLATED = {"10_wine_clmm.R": 1, "11_coxme_kidney.R": 1}
+
+
 @pytest.mark.parametrize("script", sorted(EXPECTED))
 def test_corpus_script(script: str) -> None:
     fragments, n_warnings = EXPECTED[script]
     source = (CORPUS / script).read_text(encoding="utf-8")
+    untranslated = UNTRANSLATED.get(script, 0)
+    if untranslated:
+        with pytest.raises(TranslationError, match="not translated"):
+            translate(source, filename=script)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        python = translate(source, filename=script)
+        python = translate(source, filename=script, strict=not untranslated)
     ast.parse(python)
     compile(python, script, "exec")
     for fragment in fragments:
         assert fragment in python, f"{fragment!r} missing from:\n{python}"
-    assert "untranslated" not in python
+    assert python.count("# interlace: untranslated:") == untranslated
     got = [w for w in caught if issubclass(w.category, TranslationWarning)]
     assert len(got) == n_warnings, [str(w.message) for w in got]
     for w in got:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from interlace.errors import TranslationWarning
 from interlace.formula.deparse import deparse
 from interlace.formula.parser import parse
-from interlace.translate import TranslationError, translate
+from interlace.translate import TranslationError, mapping, translate
 from interlace.translate.models import treatment_matrix
 from interlace.translate.rformula import update_formula
 
@@ -276,7 +277,8 @@ def test_reml_defaults() -> None:
 def test_coxme_random_slope_and_surv_notes() -> None:
     out = translate("f <- coxme(Surv(time, status) ~ age + (age | g), d)")
     assert "coxme reads (age | g) without a random intercept" in out
-    assert "1/2 (as in survival::lung)" in out
+    assert "largest value is 2 (as in survival::lung)" in out
+    assert 'd.assign(status=lambda d: d["status"] - 1 if d["status"].max() == 2' in out
     assert "without a random intercept" not in translate(
         "f <- coxme(Surv(time, status) ~ age + (1 + age | g), d)"
     )
@@ -382,9 +384,16 @@ def test_model_specific_accessors() -> None:
     assert last(setup + "fixef(z)$zi") == "print(z.zi_params)"
     assert last(setup + "confint(z)") == 'print(z.confint(method="Wald"))'
     cox = "x <- coxme(Surv(t, s) ~ a + (1 | g), d)\n"
-    assert last(cox + "logLik(x)") == "print(x.llf_penalized)"
+    assert last(cox + "logLik(x)") == "print(x.llf_fitted)"
+    assert last(cox + 'logLik(x, type = "penalized")') == "print(x.llf_fitted)"
     assert last(cox + 'logLik(x, type = "integrated")') == "print(x.llf)"
-    assert "penalized" in str(error(cox + "AIC(x)"))
+    assert last(cox + "AIC(x)") == "print(x.aic)"
+    assert last(cox + "BIC(x)") == "print(x.bic)"
+    assert "no predict yet" in str(error(cox + "predict(x)"))
+    assert "no anova() yet" in str(error(cox + "y <- update(x, . ~ . - a)\nanova(y, x)"))
+    clmm = "m <- clmm(r ~ a + (1 | g), d)\n"
+    assert "no confint yet" in str(error(clmm + "confint(m)"))
+    assert "no anova() yet" in str(error(clmm + "m0 <- update(m, . ~ . - a)\nanova(m0, m)"))
     lme = "l <- lme(y ~ x, d, random = ~ 1 | g)\n"
     assert last(lme + "l$sigma") == "print(l.sigma)"
 
@@ -526,3 +535,88 @@ def test_lenient_mode_keeps_going() -> None:
     assert lines[start + 1 : start + 3] == ["#       print(i)", "#     }"]
     assert lines[start + 3 :] == ["y = 2"]
     compile(out, "<test>", "exec")
+
+
+def _members(cls: type) -> set[str]:
+    fields = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
+    return set(dir(cls)) | fields
+
+
+@pytest.mark.parametrize(
+    ("model", "result"),
+    [
+        ("lmer", "LmerResult"),
+        ("glmer", "GlmerResult"),
+        ("clmm", "ClmmResult"),
+        ("coxme", "CoxmeResult"),
+    ],
+)
+def test_translated_accessors_exist_on_the_results(model: str, result: str) -> None:
+    """What an accessor is translated to is an attribute of that fitter's result."""
+    import interlace
+
+    members = _members(getattr(interlace, result))
+    for name, acc in mapping.ACCESSORS.items():
+        if model in acc.models and model not in acc.unavailable:
+            assert acc.python in members, (name, model)
+    assert mapping.MODEL_DF[model] in members
+
+
+#: The R semantics issue 5 asks to flag: R code, the flag's text, and whether it is a warning
+#: (a TranslationWarning too) rather than a note.
+FLAGS = [
+    (
+        "m <- glmmTMB(y ~ x + (1 | g), d)",
+        "glmmTMB fits by maximum likelihood unless REML = TRUE (lmer's default is REML)",
+        False,
+    ),
+    (
+        "m <- glmer(y ~ x + (1 | g), data = d, family = gaussian)",
+        "glmer() with the gaussian family and identity link is lmer() in lme4, a REML fit",
+        False,
+    ),
+    (
+        "a <- lmer(y ~ x + (1 | g), d)\nb <- lmer(y ~ 1 + (1 | g), d)\nanova(a, b)",
+        "anova() refits REML fits by maximum likelihood before the likelihood-ratio test",
+        False,
+    ),
+    ("m <- lmer(y ~ x + (x || g), d)", "lme4 splits (x || g) term by term", False),
+    ("m <- glmmTMB(y ~ x + (x || g), d)", "glmmTMB reads (x || g) as diag(x | g)", False),
+    (
+        "f <- coxme(Surv(time, status) ~ age + (age | g), d)",
+        "coxme reads (age | g) without a random intercept (lme4 would add one)",
+        False,
+    ),
+    (
+        "m <- glmer(s/n ~ x + (1 | g), family = binomial, data = d)",
+        "the binomial response is a proportion and there are no weights",
+        True,
+    ),
+    ("m <- lmer(y ~ x + x^2 + (1 | g), d)", "R reads x^2 as the interaction power", True),
+    ("d$f <- factor(d$f)", "R sorts character levels by the locale's collation", False),
+    (
+        "f <- coxme(Surv(time, status) ~ age + (1 | g), d)",
+        "a status whose largest value is 2 (as in survival::lung) as 1 = censored, 2 = event",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "text", "warns"), FLAGS)
+def test_issue_flags_are_in_the_output(code: str, text: str, warns: bool) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = translate(code)
+    comments = " ".join(
+        line.lstrip("# ").removeprefix("interlace: note: ").removeprefix("interlace: warning: ")
+        for line in out.splitlines()
+        if line.startswith("#")
+    )
+    assert text in comments, out
+    got = [str(w.message) for w in caught if issubclass(w.category, TranslationWarning)]
+    assert any(text in message for message in got) == warns
+
+
+def test_clmm_nominal_flag_is_an_error() -> None:
+    # R ignores clmm(nominal =) with a warning, so the argument cannot be translated silently
+    assert "R ignores it" in str(error("m <- clmm(r ~ x + (1 | g), d, nominal = ~ z)"))

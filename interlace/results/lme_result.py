@@ -1,0 +1,360 @@
+"""The result of an ``nlme::lme`` fit (:func:`interlace.lme`), immutable.
+
+It wraps an :class:`~interlace.results.lmer_result.LmerResult` on the
+original (unwhitened) design holding the estimates — θ, β̂, the conditional
+modes ``b̂``, σ̂ and ``(X̃'Ṽ^{-1}X̃)^{-1}`` from the pre-whitened fit, and the
+objective ``−2 ℓ`` including ``log|R|`` — and presents them the nlme way:
+grouping levels outer to inner named by their innermost variable, nested
+levels labelled ``outer/inner``, nlme's containment DF for the t tests, and
+nlme's BIC (``n − p`` observations for REML fits).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from interlace.correlation import CorStruct
+from interlace.optim.summary import OptSummary
+from interlace.results.lmer_result import LmerResult
+
+if TYPE_CHECKING:
+    from interlace.results.lme_summary import LmeSummary
+
+
+@dataclass(frozen=True)
+class LmeLevel:
+    """One grouping level of an lme fit.
+
+    Attributes
+    ----------
+    name : str
+        nlme's name of the level (its innermost grouping variable).
+    groups : tuple of str
+        Grouping variables, outer to this one.
+    formula : str
+        The level's random-effects formula (``"~ age"``).
+    kind : str
+        ``"pdSymm"`` or ``"pdDiag"``.
+    terms : tuple of int
+        Indices of the level's lme4 terms (one; two or more for ``pdDiag``).
+    """
+
+    name: str
+    groups: tuple[str, ...]
+    formula: str
+    kind: str
+    terms: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LmeResult:
+    """A fitted ``lme`` model.
+
+    Attributes
+    ----------
+    fit : LmerResult
+        The estimates on the original design (see the module doc).
+    levels : tuple of LmeLevel
+        Grouping levels, outer to inner.
+    fixed_df : Series
+        nlme's denominator DF per coefficient (``fit$fixDF$X``).
+    correlation : CorStruct or None
+    phi : float or None
+        The estimated correlation parameter.
+    correlation_groups : tuple of str
+        Grouping variables of the correlation structure.
+    fixed : str
+        The call's ``fixed`` formula.
+    data_name : str or None
+    """
+
+    fit: LmerResult
+    levels: tuple[LmeLevel, ...]
+    fixed_df: pd.Series
+    correlation: CorStruct | None = None
+    phi: float | None = None
+    correlation_groups: tuple[str, ...] = ()
+    fixed: str = ""
+    data_name: str | None = None
+
+    # ------------------------------------------------------------ fixed effects
+    @property
+    def fe_params(self) -> pd.Series:
+        """Fixed effects (``fixef``)."""
+        return self.fit.fe_params
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors (``sqrt(diag(vcov(fit)))``)."""
+        return self.fit.bse
+
+    @cached_property
+    def _table_se(self) -> pd.Series:
+        """The summary's standard errors: ``bse``, times ``sqrt(n/(n − p))`` for ML fits.
+
+        nlme's ``summary.lme(adjustSigma = TRUE)`` inflates ML standard errors so.
+        """
+        if self.fit.REML:
+            return self.bse
+        n, p = self.nobs, len(self.fe_params)
+        return self.bse * math.sqrt(n / (n - p))
+
+    @cached_property
+    def tvalues(self) -> pd.Series:
+        """t statistics of nlme's summary: ``fe_params`` over its (ML-adjusted) standard errors."""
+        return (self.fe_params / self._table_se).rename("tvalues")
+
+    @cached_property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the t statistics with nlme's DF (``NaN`` where DF is 0)."""
+        from scipy import stats
+
+        df = self.fixed_df.to_numpy(dtype=float)
+        t = np.abs(self.tvalues.to_numpy())
+        with np.errstate(invalid="ignore"):
+            p = np.where(df > 0, 2.0 * stats.t.sf(t, np.where(df > 0, df, 1.0)), np.nan)
+        return pd.Series(p, index=self.fe_params.index, name="pvalues")
+
+    def coef_table(self) -> pd.DataFrame:
+        """nlme's ``summary(fit)$tTable``: ``Value, Std.Error, DF, t-value, p-value``.
+
+        For ML fits the standard errors are nlme's adjusted ones (see :attr:`tvalues`).
+        """
+        return pd.DataFrame(
+            {
+                "Value": self.fe_params,
+                "Std.Error": self._table_se,
+                "DF": self.fixed_df,
+                "t-value": self.tvalues,
+                "p-value": self.pvalues,
+            }
+        )
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the fixed effects (``vcov``)."""
+        return self.fit.cov_params()
+
+    # ----------------------------------------------------------------- scalars
+    @property
+    def method(self) -> str:
+        """``"REML"`` or ``"ML"``."""
+        return "REML" if self.fit.REML else "ML"
+
+    @property
+    def sigma(self) -> float:
+        """Residual standard deviation (``fit$sigma``)."""
+        return self.fit.sigma
+
+    @property
+    def scale(self) -> float:
+        """σ²."""
+        return self.fit.scale
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Relative covariance parameters in lme4's term order."""
+        return self.fit.theta
+
+    @property
+    def nobs(self) -> int:
+        """Number of observations."""
+        return self.fit.nobs
+
+    @property
+    def df_model(self) -> int:
+        """``attr(logLik(fit), "df")``: β, the covariance parameters, σ and φ."""
+        return self.fit.df_model + (0 if self.phi is None else 1)
+
+    @property
+    def llf(self) -> float:
+        """``logLik(fit)`` (REML or ML)."""
+        return self.fit.llf
+
+    @property
+    def deviance(self) -> float:
+        """−2 logLik."""
+        return -2.0 * self.llf
+
+    @property
+    def aic(self) -> float:
+        """``AIC(fit)``."""
+        return -2.0 * self.llf + 2.0 * self.df_model
+
+    @property
+    def bic(self) -> float:
+        """``BIC(fit)``: nlme counts ``n − p`` observations for REML fits."""
+        n = self.nobs - (len(self.fe_params) if self.fit.REML else 0)
+        return -2.0 * self.llf + math.log(n) * self.df_model
+
+    @property
+    def correlation_params(self) -> pd.Series:
+        """``coef(fit$modelStruct$corStruct, unconstrained = FALSE)`` (empty without one)."""
+        if self.correlation is None or self.phi is None:
+            return pd.Series([], dtype=float, name="correlation_params")
+        return pd.Series(
+            [self.phi], index=[self.correlation.parameter_name], name="correlation_params"
+        )
+
+    # ---------------------------------------------------------- random effects
+    def level_covariance(self, level: LmeLevel) -> tuple[list[str], np.ndarray]:
+        """Names and covariance matrix of one level's random effects (its terms combined)."""
+        names: list[str] = []
+        blocks = []
+        for i in level.terms:
+            term, lam = self.fit.design.terms[i], self.fit.lambdas[i]
+            names += list(term.names)
+            blocks.append(self.scale * (lam @ lam.T))
+        k = len(names)
+        cov = np.zeros((k, k))
+        start = 0
+        for block in blocks:
+            m = block.shape[0]
+            cov[start : start + m, start : start + m] = block
+            start += m
+        return names, cov
+
+    def varcorr(self) -> pd.DataFrame:
+        """``grp, var1, var2, vcov, sdcor`` per level (outer to inner), then the residual.
+
+        ``sdcor`` holds standard deviations on variance rows and correlations
+        on covariance rows (``pdDiag`` levels have no covariance rows).
+        """
+        rows: list[tuple[str, str | None, str | None, float, float]] = []
+        for level in self.levels:
+            names, cov = self.level_covariance(level)
+            sd = np.sqrt(np.diag(cov))
+            for i, name in enumerate(names):
+                rows.append((level.name, name, None, float(cov[i, i]), float(sd[i])))
+            if level.kind == "pdSymm":
+                for i in range(len(names)):
+                    for j in range(i + 1, len(names)):
+                        denom = sd[i] * sd[j]
+                        corr = float(cov[i, j] / denom) if denom > 0 else float("nan")
+                        rows.append((level.name, names[i], names[j], float(cov[i, j]), corr))
+        rows.append(("Residual", None, None, self.scale, self.sigma))
+        return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+
+    @cached_property
+    def variance_components(self) -> dict[str, float | pd.DataFrame]:
+        """Level → variance (one effect) or covariance matrix; ``"Residual"`` → σ²."""
+        out: dict[str, float | pd.DataFrame] = {}
+        for level in self.levels:
+            names, cov = self.level_covariance(level)
+            out[level.name] = (
+                float(cov[0, 0])
+                if len(names) == 1
+                else pd.DataFrame(cov, index=names, columns=names)
+            )
+        out["Residual"] = self.scale
+        return out
+
+    def ranef(self) -> dict[str, pd.DataFrame]:
+        """``ranef(fit)`` per level, outer to inner; nested levels labelled ``outer/inner``."""
+        out: dict[str, pd.DataFrame] = {}
+        for level in self.levels:
+            frames = []
+            for i in level.terms:
+                term = self.fit.design.terms[i]
+                labels = [str(v).replace(":", "/") for v in term.levels]
+                frames.append(
+                    pd.DataFrame(self.fit.b[i], index=pd.Index(labels), columns=list(term.names))
+                )
+            out[level.name] = pd.concat(frames, axis=1) if len(frames) > 1 else frames[0]
+        return out
+
+    @property
+    def random_effects(self) -> dict[str, pd.DataFrame]:
+        """Same as :meth:`ranef`."""
+        return self.ranef()
+
+    def coef(self) -> dict[str, pd.DataFrame]:
+        """``coef(fit, level = j)`` for every level: fixed effects plus the random effects
+        of that level and the levels outside it."""
+        ranef = self.ranef()
+        fe = self.fe_params
+        out: dict[str, pd.DataFrame] = {}
+        for depth, level in enumerate(self.levels):
+            labels = list(ranef[level.name].index)
+            frame = pd.DataFrame(
+                np.tile(fe.to_numpy(), (len(labels), 1)),
+                index=pd.Index(labels),
+                columns=fe.index,
+            )
+            for outer in self.levels[: depth + 1]:
+                re = ranef[outer.name]
+                keys = ["/".join(lab.split("/")[: len(outer.groups)]) for lab in labels]
+                for name in re.columns:
+                    if name in frame.columns:
+                        frame[name] = frame[name] + re[name].reindex(keys).to_numpy()
+            out[level.name] = frame
+        return out
+
+    # ---------------------------------------------------------- fitted values
+    @property
+    def fittedvalues(self) -> pd.Series:
+        """Fitted values at the innermost level, ``X β̂ + Z b̂`` (nlme's ``fitted``)."""
+        return self.fit.fittedvalues
+
+    @property
+    def resid(self) -> pd.Series:
+        """Residuals at the innermost level, ``y − fitted`` (nlme's ``residuals``)."""
+        return self.fit.resid
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        re_form: str | None = None,
+        allow_new_levels: bool = False,
+        type: str = "link",
+    ) -> pd.Series:
+        """Predictions from the fixed and random effects (``predict.merMod`` semantics).
+
+        ``re_form`` names random terms in lme4's spelling of the fit's
+        grouping factors (``"~ (1 | Subject)"``, ``"NA"`` for none).  The
+        residual correlation does not enter the predictions (nlme's
+        ``predict.lme`` does not use it either).
+        """
+        return self.fit.predict(
+            newdata, re_form=re_form, allow_new_levels=allow_new_levels, type=type
+        )
+
+    # ------------------------------------------------------------- diagnostics
+    @property
+    def is_singular(self) -> bool:
+        """A variance parameter on its boundary (lme4's ``isSingular`` rule on θ)."""
+        return self.fit.is_singular
+
+    @property
+    def converged(self) -> bool:
+        """The optimiser succeeded and the convergence checks passed."""
+        return self.optinfo.return_code == 0 and self.optinfo.conv.code == 0
+
+    @property
+    def optinfo(self) -> OptSummary:
+        """The optimiser record; ``final`` is ``[θ, x]`` with ``x`` φ's unconstrained value."""
+        return self.fit.optinfo
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Warnings of the design, the optimiser and the checks."""
+        return self.fit.warnings
+
+    @property
+    def n_groups(self) -> dict[str, int]:
+        """Number of groups per level, outer to inner (``fit$dims$ngrps``)."""
+        return {
+            level.name: len(self.fit.design.terms[level.terms[0]].levels) for level in self.levels
+        }
+
+    def summary(self) -> LmeSummary:
+        """nlme-style summary; ``str()`` of it prints like ``print(summary(fit))``."""
+        from interlace.results.lme_summary import LmeSummary
+
+        return LmeSummary(self)
