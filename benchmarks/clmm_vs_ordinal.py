@@ -46,6 +46,7 @@ CASES = [
     Case("wine", "rating ~ temp + contact + (1 | judge)", "wine", 9),
     Case("wine_crossed", "rating ~ temp + contact + (1 | judge) + (1 | bottle)", "wine", 5),
     Case("soup_nested", "SURENESS ~ PROD + (1 | RESP/PRODID)", "soup", 3),
+    Case("soup_crossed", "SURENESS ~ PROD + (1 | RESP) + (1 | PRODID)", "soup", 3),
 ]
 
 
@@ -84,9 +85,10 @@ def report(rows: list[tuple[Case, dict[str, object], dict[str, float]]]) -> str:
         "",
         "Default fits (Laplace; the Hessian for the standard errors on both sides). Times are",
         "medians per fit in seconds, formula processing included (repeats: soup 5, wine 9,",
-        "wine crossed 5, soup nested 3, after one warm-up fit of interlace). Evaluations of the",
-        "objective: ordinal's `fit$neval` (its inner Newton iterations for the modes not counted),",
-        "interlace's `neval` (BOBYQA with restarts, Newton polishing and the Hessian).",
+        "wine crossed 5, soup nested and crossed 3; interlace after one warm-up fit).",
+        "Evaluations of the objective: ordinal's `fit$neval` (its inner Newton iterations for",
+        "the modes not counted), interlace's `neval` (BOBYQA with restarts, Newton polishing",
+        "and the Hessian).",
         "Objective: −2 log-likelihood. Speed-up > 1 means interlace is faster.",
         "",
         "| model | ordinal wall | interlace wall | speed-up (wall) | ordinal CPU | interlace CPU |"

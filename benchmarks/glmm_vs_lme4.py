@@ -24,7 +24,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from sidebyside import ROOT, markdown_formula, run_r, table_row, time_fits
+from sidebyside import markdown_formula, run_r, table_row, time_fits, write_section
 
 import interlace.datasets as datasets
 from interlace.api.glmer import glmer
@@ -83,16 +83,7 @@ def main() -> None:
         p = run_interlace(case)
         rows.append((case, r, p))
         print(case.name, f"lme4 {r['elapsed']:.3f}s  interlace {p['elapsed']:.3f}s", flush=True)
-    path = ROOT / "benchmarks" / "RESULTS.md"
-    old = path.read_text() if path.exists() else ""
-    if SECTION in old:
-        head, tail = old[: old.index(SECTION)], old[old.index(SECTION) + len(SECTION) :]
-        tail = tail[tail.index("\n## ") :] if "\n## " in tail else ""
-    elif NEXT in old:
-        head, tail = old[: old.index(NEXT)], old[old.index(NEXT) :]
-    else:
-        head, tail = old, ""
-    path.write_text(head.rstrip("\n") + "\n" + report(rows) + tail)
+    write_section(SECTION, report(rows), before=NEXT)
 
 
 def report(rows: list[tuple[Case, dict[str, object], dict[str, float]]]) -> str:

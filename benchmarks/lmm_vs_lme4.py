@@ -12,7 +12,7 @@ fit (Python and NumPy allocations) and the process's maximum RSS.
 
 R's reference BLAS uses one core.  interlace is timed twice: limited to one
 thread (OpenBLAS and the numba kernels), and on all of the machine's cores.
-Needs the ``bench`` extra (numba, threadpoolctl).
+Needs the ``speed`` extra (numba).
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ calls <- list(
   soup = quote(clmm(SURENESS ~ PROD + (1 | RESP), data = soup)),
   wine = quote(clmm(rating ~ temp + contact + (1 | judge), data = wine)),
   wine_crossed = quote(clmm(rating ~ temp + contact + (1 | judge) + (1 | bottle), data = wine)),
-  soup_nested = quote(clmm(SURENESS ~ PROD + (1 | RESP/PRODID), data = soup))
+  soup_nested = quote(clmm(SURENESS ~ PROD + (1 | RESP/PRODID), data = soup)),
+  soup_crossed = quote(clmm(SURENESS ~ PROD + (1 | RESP) + (1 | PRODID), data = soup))
 )
 invisible(gc(reset = TRUE))
 elapsed <- cpu <- numeric(reps)

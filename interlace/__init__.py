@@ -12,6 +12,7 @@ from interlace.api.coxme import coxme
 from interlace.api.fit import fit
 from interlace.api.glmer import glmer
 from interlace.api.glmer_nb import glmer_nb
+from interlace.api.glmmtmb import glmmTMB
 from interlace.api.lme import lme
 from interlace.api.lmer import lmer
 from interlace.api.model_matrix import model_matrix
@@ -30,6 +31,7 @@ from interlace.pdmat import pdDiag, pdSymm
 from interlace.results.clmm_result import ClmmResult
 from interlace.results.coxme_result import CoxmeResult
 from interlace.results.glmer_result import GlmerResult
+from interlace.results.glmmtmb_result import GlmmTMBResult
 from interlace.results.lme_result import LmeResult
 from interlace.results.lmer_result import LmerResult
 from interlace.translate import r, translate
@@ -43,6 +45,7 @@ __all__ = [
     "FormulaError",
     "FormulaSyntaxError",
     "GlmerResult",
+    "GlmmTMBResult",
     "InterlaceError",
     "InterlaceWarning",
     "LmeResult",
@@ -61,6 +64,7 @@ __all__ = [
     "glformula",
     "glmer",
     "glmer_nb",
+    "glmmTMB",
     "lformula",
     "lme",
     "lmer",

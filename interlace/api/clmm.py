@@ -45,6 +45,7 @@ from scipy import optimize, special
 from interlace.design.clmm_design import ClmmDesign, clmm_design
 from interlace.engine.clmm_objective import ClmmObjective, strict_lower
 from interlace.engine.cumulative import CumulativeLink, OrdinalResponse, get_cumulative_link
+from interlace.engine.threads import one_blas_thread
 from interlace.errors import ConvergenceWarning, StartingValuesError
 from interlace.optim.bobyqa import OptimizerResult, bobyqa
 from interlace.optim.control import Control, ControlError
@@ -77,7 +78,8 @@ class ClmmControl(Control):
     xtol_rel : float
         BOBYQA's relative tolerance on the parameters.
     initial_step : float
-        BOBYQA's initial trust-region radius.
+        BOBYQA's largest initial trust-region radius (used: at most half the
+        smallest gap between the starting thresholds).
     restarts : int
         Largest number of BOBYQA restarts from the last optimum.
     restart_tol : float
@@ -192,8 +194,8 @@ def start_vector(start: Any, design: ClmmDesign, objective: ClmmObjective) -> Fl
     ------
     StartingValuesError
         A wrong length (the message lists the expected order), values that are
-        not finite, thresholds ``θ = Tα`` that do not increase, a negative
-        standard deviation, or a likelihood that is zero at ``start``.
+        not finite, thresholds ``θ = Tα`` that do not increase, or a negative
+        standard deviation.
     """
     names = parameter_names(design, objective)
     order = ", ".join(names)
@@ -208,7 +210,12 @@ def start_vector(start: Any, design: ClmmDesign, objective: ClmmObjective) -> Fl
             )
         x0 = np.r_[fe, st]
     else:
-        x0 = np.asarray(start, dtype=float).ravel()
+        try:
+            x0 = np.asarray(start, dtype=float).ravel()
+        except (TypeError, ValueError) as exc:
+            raise StartingValuesError(
+                f"start must be numbers in ordinal's order ({order}), not {start!r}"
+            ) from exc
     if x0.size != objective.n_par:
         raise StartingValuesError(
             f"start has {x0.size} values; this model has {objective.n_par} parameters, "
@@ -220,7 +227,9 @@ def start_vector(start: Any, design: ClmmDesign, objective: ClmmObjective) -> Fl
         raise StartingValuesError(f"start is not finite for {', '.join(bad)}")
     th = design.thresholds
     theta = th.theta(x0[: th.n_alpha])
-    for j in np.flatnonzero(np.diff(theta) <= 0):
+    crossing = np.flatnonzero(np.diff(theta) <= 0)
+    if crossing.size:
+        j = int(crossing[0])
         raise StartingValuesError(
             f"the thresholds at start are not increasing: {th.theta_names[j + 1]} = "
             f"{theta[j + 1]:g} is not above {th.theta_names[j]} = {theta[j]:g} "
@@ -234,10 +243,6 @@ def start_vector(start: Any, design: ClmmDesign, objective: ClmmObjective) -> Fl
         raise StartingValuesError(
             f"start has negative standard deviations: {', '.join(bad)}",
             remedy="standard deviations in start must be >= 0",
-        )
-    if not math.isfinite(objective(x0)):
-        raise StartingValuesError(
-            "non-finite likelihood at the starting values", remedy="leave start=None"
         )
     return x0
 
@@ -337,6 +342,11 @@ def fit_clmm(
     else:
         x0 = start_vector(start, design, objective)
     finitial = objective(x0)
+    if not math.isfinite(finitial):
+        raise StartingValuesError(
+            f"non-finite likelihood at the starting values {x0.tolist()}",
+            remedy="start elsewhere (start=None: ordinal's starting values)",
+        )
     lower = objective.lower()
     step = _initial_step(design, x0, ctrl)
     res = _minimise(objective, x0, lower, ctrl, step)
@@ -413,6 +423,7 @@ def _st_start(objective: ClmmObjective) -> FloatArray:
     )
 
 
+@one_blas_thread
 def clmm(
     formula: str,
     data: pd.DataFrame,
@@ -476,7 +487,8 @@ def clmm(
         nAGQ > 1 with several random terms or a random slope.
     StartingValuesError
         ``start`` of the wrong length (the message lists the order), not
-        finite, with thresholds that do not increase, or a negative SD.
+        finite, with thresholds that do not increase, a negative SD, or a zero
+        likelihood there.
     """
     design = clmm_design(
         formula,

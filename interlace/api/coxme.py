@@ -16,6 +16,7 @@ import pandas as pd
 from interlace.cox.design import coxme_design
 from interlace.cox.fit import coxme_fit
 from interlace.cox.variance import CORINIT, VARINIT
+from interlace.engine.threads import one_blas_thread
 from interlace.errors import InterlaceError
 from interlace.results.coxme_result import CoxmeResult
 
@@ -28,6 +29,7 @@ class CoxmeControlError(InterlaceError, ValueError):
     code = "control"
 
 
+@one_blas_thread
 def coxme(
     formula: str,
     data: pd.DataFrame,

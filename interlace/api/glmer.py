@@ -36,6 +36,7 @@ from interlace.api.steps import StartType, build_design, column_name
 from interlace.engine.laplace import AGQ_SCALAR_MESSAGE, GlmmDeviance
 from interlace.engine.pirls import TOL_PWRSS, GlmResponse, Pirls
 from interlace.engine.protocol import LmmDesign
+from interlace.engine.threads import one_blas_thread
 from interlace.errors import (
     ConstantResponseError,
     InterlaceError,
@@ -318,6 +319,7 @@ def check_nagq(nAGQ: int, design: LmmDesign | None = None) -> None:
         raise InterlaceError(AGQ_SCALAR_MESSAGE, remedy="use nAGQ = 1 (Laplace)")
 
 
+@one_blas_thread
 def glmer(
     formula: str,
     data: pd.DataFrame,

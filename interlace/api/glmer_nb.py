@@ -39,6 +39,7 @@ from scipy import special
 
 from interlace.api.glmer import GlmerControl, check_nagq, fit_glmer, glm_response
 from interlace.api.steps import StartType, build_design, column_name
+from interlace.engine.threads import one_blas_thread
 from interlace.errors import InterlaceError, InterlaceWarning
 from interlace.families import negative_binomial, poisson
 from interlace.optim.fmin import fmin
@@ -111,6 +112,7 @@ def theta_ml(
     return t0
 
 
+@one_blas_thread
 def glmer_nb(
     formula: str,
     data: pd.DataFrame,

@@ -29,6 +29,7 @@ from interlace.design.checks import CheckControl
 from interlace.design.lformula import LmerDesign, lformula
 from interlace.engine.gaussian import GaussianObjective
 from interlace.engine.residual_correlation import CorrelatedObjective, GroupLayout
+from interlace.engine.threads import one_blas_thread
 from interlace.errors import DataError, FormulaError, InterlaceWarning, MissingVariableError
 from interlace.optim.control import LmerControl
 from interlace.optim.optimize import optimize_theta
@@ -267,6 +268,7 @@ def _fit_correlated(
     return inner, optinfo, phi, log_det_r
 
 
+@one_blas_thread
 def lme(
     fixed: str,
     data: pd.DataFrame,

@@ -20,6 +20,7 @@ from interlace.api.steps import StartType, build_design, column_name
 from interlace.design.checks import CheckControl
 from interlace.engine.gaussian import GaussianObjective
 from interlace.engine.protocol import LmmDesign
+from interlace.engine.threads import one_blas_thread
 from interlace.errors import (
     ConvergenceWarning,
     HessianWarning,
@@ -147,6 +148,7 @@ def warn_about(optinfo: OptSummary) -> None:
         warnings.warn(text, category, stacklevel=3)
 
 
+@one_blas_thread
 def lmer(
     formula: str,
     data: pd.DataFrame,

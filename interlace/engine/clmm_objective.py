@@ -10,7 +10,8 @@ factor itself: there is no residual scale).  With
 (ordinal's ``nll.u`` without the constant ``q/2 log 2π``) the conditional modes
 ``û`` minimise ``h`` by Newton's method with step halving (ordinal's
 ``update.u``), each step a penalised weighted least-squares solve on the
-shared predictor (:class:`~interlace.engine.predictor.BlockedPredictor`), and
+shared predictor (:class:`~interlace.engine.predictor.BlockedPredictor`; for a
+single scalar term the system is diagonal and solved level by level), and
 one full step more once ``max|∇h| < 1e-8`` (the log-determinant below is not
 stationary in ``u``: an inexact ``û`` would make it, and its finite-difference
 Hessian, noisy):
@@ -42,7 +43,7 @@ the single scalar term ``ST`` is ``log`` of the standard deviation.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,7 @@ from interlace.engine.quadrature import gh_rule
 from interlace.errors import NumericalError
 
 FloatArray = NDArray[np.float64]
+Product = Callable[[FloatArray], FloatArray]
 
 #: Newton's tolerance on ``max|∇h|`` (ordinal's ``gradTol`` is 1e-4), followed by one full step.
 GRAD_TOL = 1e-8
@@ -201,8 +203,33 @@ class ClmmObjective:
         lt.data = theta[self._lind]
         return sp.csr_matrix(lt @ self.Zt)
 
+    def _hjj(self, lam: float, curv: FloatArray) -> FloatArray:
+        """Single scalar term: the diagonal ``λ² Σ_i∈j z_i² D_i + 1`` of ``Λ'Z'DZΛ + I``."""
+        term = self.terms[0]
+        z = term.z[:, 0]
+        sums = np.bincount(term.refs, weights=curv * z * z, minlength=term.n_levels)
+        return np.asarray(lam * lam * sums + 1.0, dtype=float)
+
+    def _products(self, theta: FloatArray) -> tuple[Product, Product]:
+        """``u ↦ ZΛu`` and ``v ↦ Λ'Z'v`` at ``θ`` (by level indexing for one scalar term)."""
+        if self.log_sd:
+            term = self.terms[0]
+            lam, z, refs, nlev = float(theta[0]), term.z[:, 0], term.refs, term.n_levels
+            return (
+                lambda u: np.asarray(lam * z * u[refs], dtype=float),
+                lambda v: np.asarray(lam * np.bincount(refs, z * v, nlev), dtype=float),
+            )
+        zlt = self._zlt(theta)
+        zl = sp.csr_matrix(zlt.T)
+        return (
+            lambda u: np.asarray(zl @ u, dtype=float),
+            lambda v: np.asarray(zlt @ v, dtype=float),
+        )
+
     def modes(self, par: FloatArray) -> Modes:
         """The conditional modes and the pieces of the Laplace value at ``par``.
+
+        Leaves the shared predictor factored at ``(θ, D(û))`` (several terms).
 
         Raises
         ------
@@ -213,12 +240,11 @@ class ClmmObjective:
         alpha, beta, theta = self.split(par)
         thresholds = self.jacobian @ alpha
         shift_fixed = self.X @ beta + self.offset
-        zlt = self._zlt(theta)
-        zl = sp.csr_matrix(zlt.T)
-        u = np.zeros(zlt.shape[0])
+        zl, zlt = self._products(theta)
+        u = np.zeros(self.Zt.shape[0])
 
         def evaluate(u: FloatArray) -> tuple[float, FloatArray, FloatArray, FloatArray]:
-            zb = zl @ u
+            zb = zl(u)
             ll, d1, curv = self.response.loglik_terms(self.link, thresholds, shift_fixed + zb)
             return -float(np.sum(ll)) + 0.5 * float(u @ u), zb, d1, curv
 
@@ -226,7 +252,7 @@ class ClmmObjective:
         for _ in range(MAX_ITER):
             if not math.isfinite(h) or np.any(~(curv >= 0)):
                 raise NumericalError(f"conditional modes failed at par={list(par)}")
-            converged = np.max(np.abs(u - zlt @ d1), initial=0.0) < GRAD_TOL
+            converged = np.max(np.abs(u - zlt(d1)), initial=0.0) < GRAD_TOL
             step = self._newton_target(theta, zb, d1, curv) - u
             if converged:  # one full step more: û to rounding error, so that D(û) is smooth
                 u = u + step
@@ -247,8 +273,23 @@ class ClmmObjective:
             raise NumericalError(f"no convergence of the modes at par={list(par)}")
         if not math.isfinite(h) or np.any(~(curv > 0)):
             raise NumericalError(f"conditional modes failed at par={list(par)}")
-        b = np.asarray(self._lambdat.T @ u, dtype=float)
-        return Modes(u, b, h, self._log_det(theta, zb, curv), shift_fixed, curv)
+        if self.log_sd:
+            b = float(theta[0]) * u
+            ldL2 = float(np.sum(np.log(self._hjj(float(theta[0]), curv))))
+        else:
+            b = np.asarray(self._lambdat.T @ u, dtype=float)
+            self.predictor.reweight(zb, curv)
+            self.predictor.update(theta)
+            ldL2 = float(self.predictor.ldL2)
+        return Modes(u, b, h, ldL2, shift_fixed, curv)
+
+    def u_covariances(self, par: FloatArray) -> list[FloatArray]:
+        """Per term, the ``levels x k x k`` blocks of ``(Λ'Z'DZΛ + I)^{-1}`` at the modes."""
+        m = self.modes(par)
+        if self.log_sd:
+            theta = self.split(par)[2]
+            return [(1.0 / self._hjj(float(theta[0]), m.curvature))[:, None, None]]
+        return self.predictor.u_cov_blocks()
 
     def _newton_target(
         self, theta: FloatArray, zb: FloatArray, d1: FloatArray, curv: FloatArray
@@ -261,20 +302,13 @@ class ClmmObjective:
         if self.log_sd:
             term = self.terms[0]
             lam, z = float(theta[0]), term.z[:, 0]
-            hjj = lam * lam * np.bincount(term.refs, weights=curv * z * z, minlength=term.n_levels)
             rhs = lam * np.bincount(
                 term.refs, weights=z * (curv * zb + d1), minlength=term.n_levels
             )
-            return np.asarray(rhs / (hjj + 1.0), dtype=float)
+            return np.asarray(rhs / self._hjj(lam, curv), dtype=float)
         self.predictor.reweight(zb + d1 / curv, curv)
         self.predictor.update(theta)
         return np.concatenate([ui.ravel() for ui in self.predictor.solve()[1]])
-
-    def _log_det(self, theta: FloatArray, zb: FloatArray, curv: FloatArray) -> float:
-        """``log|Λ'Z'DZΛ + I|``; the predictor is left factored at ``(θ, D)``."""
-        self.predictor.reweight(zb, curv)
-        self.predictor.update(theta)
-        return float(self.predictor.ldL2)
 
     def __call__(self, par: FloatArray) -> float:
         """The negative log-likelihood approximation; ``inf`` where it cannot be evaluated."""
@@ -297,8 +331,7 @@ class ClmmObjective:
         z = term.z[:, 0]
         lam = float(theta[0])
         nlev = term.n_levels
-        hjj = lam * lam * np.bincount(refs, weights=m.curvature * z * z, minlength=nlev) + 1.0
-        scale = 1.0 / np.sqrt(hjj)
+        scale = 1.0 / np.sqrt(self._hjj(lam, m.curvature))
         nodes = m.u[:, None] + scale[:, None] * self.rule.z[None, :]  # levels x nodes
         log_f = np.empty_like(nodes)
         for j in range(nodes.shape[1]):

@@ -51,6 +51,7 @@ from numpy.typing import NDArray
 
 from interlace.engine.kernels import HAVE_NUMBA, scaled_schur
 from interlace.engine.protocol import RandomTermDesign
+from interlace.engine.threads import caller_blas_threads
 from interlace.errors import NumericalError
 
 FloatArray = NDArray[np.float64]
@@ -231,10 +232,11 @@ class _CompiledScatter:
         if self.heavy_cols.size:
             b = self.dense * scale[self.rows, None]
             b *= np.sqrt(w[self.heavy_cols])
-            if self.all_rows:  # s.T is s in Fortran order: its lower triangle is s's upper
-                sla.blas.dsyrk(-1.0, b, beta=1.0, c=s.T, lower=1, overwrite_c=1)
-            else:
-                s[np.ix_(self.rows, self.rows)] -= sla.blas.dsyrk(1.0, b)  # upper of B B'
+            with caller_blas_threads(self.rows.size):
+                if self.all_rows:  # s.T is s in Fortran order: its lower triangle is s's upper
+                    sla.blas.dsyrk(-1.0, b, beta=1.0, c=s.T, lower=1, overwrite_c=1)
+                else:
+                    s[np.ix_(self.rows, self.rows)] -= sla.blas.dsyrk(1.0, b)  # upper of B B'
         return s
 
 
@@ -517,7 +519,8 @@ class BlockedPredictor:
         x_diag = np.diagonal(s)[qr : qr + p].copy()
         # s is symmetric and its upper triangle is set: s.T is that matrix in Fortran
         # order with the needed lower triangle, without a copy
-        ls, info = sla.lapack.dpotrf(s.T, lower=1, clean=1, overwrite_a=1)
+        with caller_blas_threads(self.m):
+            ls, info = sla.lapack.dpotrf(s.T, lower=1, clean=1, overwrite_a=1)
         d = np.diagonal(ls)
         # random-effect pivots are >= 1 (Schur complements of a matrix >= I);
         # an X pivot that lost nearly all of its diagonal means X is rank deficient

@@ -5,6 +5,8 @@
 family's name as a string (``"binomial"``, ``"Gamma"``,
 ``"inverse.gaussian"`` or ``"inverse_gaussian"``) or the constructor itself.
 ``negative_binomial(theta)`` is MASS's family with a known θ (``glmer_nb`` estimates θ).
+``nbinom1()``, ``nbinom2()``, ``beta_family()`` and ``truncated_*()`` are glmmTMB's
+families (for ``glmmTMB``, :mod:`interlace.families.tmb_family`).
 """
 
 from __future__ import annotations
@@ -14,21 +16,41 @@ from collections.abc import Callable
 from interlace.families.family import FAMILIES, Family, InitialValues, make_family
 from interlace.families.links import LINKS, Link
 from interlace.families.negative_binomial import negative_binomial
+from interlace.families.tmb_family import (
+    TMB_FAMILIES,
+    TmbFamily,
+    beta_family,
+    nbinom1,
+    nbinom2,
+    tmb_family,
+    truncated_nbinom1,
+    truncated_nbinom2,
+    truncated_poisson,
+)
 
 __all__ = [
     "FAMILIES",
     "LINKS",
+    "TMB_FAMILIES",
     "Family",
     "Gamma",
     "InitialValues",
     "Link",
+    "TmbFamily",
+    "beta_family",
     "binomial",
     "gaussian",
     "get_family",
     "inverse_gaussian",
     "make_family",
+    "nbinom1",
+    "nbinom2",
     "negative_binomial",
     "poisson",
+    "tmb_family",
+    "truncated_nbinom1",
+    "truncated_nbinom2",
+    "truncated_poisson",
 ]
 
 

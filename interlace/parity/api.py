@@ -15,7 +15,9 @@ Denominator-df level
     Opt-in (``levels`` with ``"ddf"``), and on by default when the code attaches lmerTest
     (``library(lmerTest)``) or calls ``lmerTest::lmer``: for lmer fits, lmerTest's coefficient
     table and type-3 ``anova`` with Satterthwaite's and (REML fits) Kenward–Roger's method
-    (pbkrtest) against ``coef_table(ddf=...)`` and ``anova(type=3, ddf=...)``.
+    (pbkrtest) against ``coef_table(ddf=...)`` and ``anova(type=3, ddf=...)``.  Always on for
+    lme fits (unless levels are chosen): nlme's ``summary(fit)$tTable`` (containment DF)
+    against ``coef_table()``.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from interlace.parity.schema import DesignSummary, FitSummary, ObjectivePoint
 from interlace.parity.tolerances import TOLERANCE_CLASS, ToleranceOverrides, tolerances_for
 
 LEVELS = ("design", "objective", "fit", "ddf")
-#: Levels compared when none are chosen (plus ``"ddf"`` when the code attaches lmerTest).
+#: Levels compared when none are chosen (plus ``"ddf"``: see :func:`default_levels`).
 DEFAULT_LEVELS = ("design", "objective", "fit")
 #: The anova type of the denominator-df level (lmerTest's default).
 ANOVA_TYPE = 3
@@ -99,7 +101,7 @@ def compare(
     levels
         Which of ``"design"``, ``"objective"``, ``"fit"``, ``"ddf"`` to compare.  By default
         the first three, and ``"ddf"`` too when the code attaches lmerTest
-        (``library(lmerTest)``) or calls ``lmerTest::lmer``.
+        (``library(lmerTest)``) or calls ``lmerTest::lmer``, and for lme fits.
     **frames
         The data frames the code names (``sleepstudy=df``).
 
@@ -155,8 +157,7 @@ def _compare_code(
         _check_levels(levels)
     b = bridge()
     parsed = b.parse_calls(code, r_functions())
-    if levels is None:
-        levels = DEFAULT_LEVELS + (("ddf",) if attaches_lmertest(parsed) else ())
+    lmertest = attaches_lmertest(parsed)
     unsupported = [s for s in parsed.skipped if _UNSUPPORTED_MODEL.match(s)]
     if unsupported and errors == "raise":
         raise ParityCallError(
@@ -183,7 +184,9 @@ def _compare_code(
     ]
     for call in parsed.calls:
         try:
-            reports.append(_compare_live(b, call, frames, tolerances, levels, skipped))
+            adapter = adapter_for(call.function)
+            chosen = default_levels(adapter, lmertest) if levels is None else levels
+            reports.append(_compare_live(b, call, frames, tolerances, chosen, skipped))
         except (RCallError, ParityCallError) as exc:
             if errors == "raise":
                 raise
@@ -202,8 +205,8 @@ def freeze(code: str, *, ddf: bool | None = None, **frames: pd.DataFrame) -> lis
         R code with model calls.
     ddf
         Record the denominator-df tables too (lmer fits: lmerTest's coefficient and type-3
-        anova tables, in the summary's ``ddf`` and ``anova``); by default when the code
-        attaches lmerTest, as for :func:`compare`.
+        anova tables, in the summary's ``ddf`` and ``anova``; lme fits: nlme's ``tTable``);
+        by default when the code attaches lmerTest, and for lme fits, as for :func:`compare`.
     **frames
         The data frames the code names.
 
@@ -222,10 +225,11 @@ def freeze(code: str, *, ddf: bool | None = None, **frames: pd.DataFrame) -> lis
     b = bridge()
     cases = []
     parsed = b.parse_calls(code, r_functions())
-    record_ddf = attaches_lmertest(parsed) if ddf is None else ddf
+    lmertest = attaches_lmertest(parsed)
     for call in parsed.calls:
         adapter = adapter_for(call.function)
-        with_ddf = record_ddf and adapter.r_ddf is not None
+        with_ddf = "ddf" in default_levels(adapter, lmertest) if ddf is None else ddf
+        with_ddf = with_ddf and adapter.r_ddf is not None
         fit, versions, env = _fit_in_r(b, adapter, call, frames, ddf=with_ddf)
         summary = _r_summary(b, adapter, fit, versions, ddf=with_ddf)
         design = getattr(b, adapter.r_design)(fit) if adapter.r_design else None
@@ -358,6 +362,14 @@ def compare_frozen(
 # --- live mode ----------------------------------------------------------------------------------
 
 
+def default_levels(adapter: ModelAdapter, lmertest: bool) -> tuple[str, ...]:
+    """The levels compared when none are chosen: :data:`DEFAULT_LEVELS`, and ``"ddf"`` when
+    the code attaches lmerTest (``lmertest``) or the model's DF are part of R's summary
+    (``lme``)."""
+    ddf = lmertest or adapter.ddf_by_default
+    return DEFAULT_LEVELS + (("ddf",) if ddf else ())
+
+
 def attaches_lmertest(parsed: ParsedCode) -> bool:
     """Whether R code attaches lmerTest (``library(lmerTest)``) or calls ``lmerTest::lmer``."""
     return any(_LMERTEST.match(s) for s in parsed.skipped) or any(
@@ -443,7 +455,7 @@ def _live_arguments(
     """Python values of the passed arguments; R evaluates what is not a literal or a column."""
     out = {}
     for name, text in call.args.items():
-        if name in {"formula", "data"} or name not in adapter.arguments:
+        if name in {"formula", "fixed", "data"} or name not in adapter.arguments:
             continue
         if name in adapter.r_arguments:
             out[name] = getattr(b, adapter.r_arguments[name])(text, call.data_name, env)

@@ -47,7 +47,7 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
         "parity",
         help="fit every model in an R file in R and in interlace and compare them",
         description=(
-            "Fit every model call in FILE.R (lmer, glmer, glmer.nb, clmm, coxme) with R "
+            "Fit every model call in FILE.R (lmer, glmer, glmer.nb, clmm, coxme, lme) with R "
             "(via rpy2) and with interlace, "
             "compare design, objective and fit, and print one report per model. "
             "Exit status 1 when any quantity is outside its tolerance."

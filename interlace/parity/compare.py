@@ -7,7 +7,8 @@
    optimiser difference;
 3. **final fit** (:func:`compare_fits`): fixed effects, SEs, θ, σ, log-likelihood (one-sided),
    variance components, conditional modes and the per-class extras (thresholds, zero-inflation
-   and dispersion coefficients, ``glmer.nb``'s θ, coxme's three log-likelihoods);
+   and dispersion coefficients, ``glmer.nb``'s θ, ``lme``'s correlation parameters, coxme's
+   three log-likelihoods);
 
 and, opt-in for linear mixed models, the **denominator-df** level (:func:`compare_ddf`): the
 coefficient tables (df, t, p; Kenward–Roger's adjusted SE) and type-3 anova tables (NumDF,
@@ -39,6 +40,9 @@ from interlace.parity.tolerances import (
 )
 
 Tolerances = Mapping[str, Tolerance]
+
+#: Denominator-df methods whose coefficient table has its own standard errors.
+TABLE_SE_METHODS = frozenset({"kenward-roger", "nlme"})
 
 
 def numeric_row(
@@ -154,6 +158,13 @@ def compare_fits(r: FitSummary, interlace: FitSummary, tolerances: Tolerances) -
         rows.append(
             numeric_row(level, "nb_theta", r.nb_theta, interlace.nb_theta, tolerances["nb_theta"])
         )
+    rows += compare_series(
+        level,
+        "correlation",
+        r.correlation_params,
+        interlace.correlation_params,
+        tolerances["correlation_params"],
+    )
     rows += _compare_cox(r, interlace, tolerances)
     return rows
 
@@ -162,8 +173,9 @@ def compare_ddf(r: FitSummary, interlace: FitSummary, tolerances: Tolerances) ->
     """Rows of the denominator-df level, matched by (method, term) in R's order.
 
     Coefficient tables: ``df`` (tolerance ``ddf``), ``t`` (``statistic``), ``p`` (``pvalue``)
-    and, for Kenward–Roger, the adjusted standard error ``se`` (``se``; Satterthwaite's is
-    the fit's SE, already compared at the fit level).  Anova tables: ``NumDF`` (exact),
+    and, for Kenward–Roger and nlme, the table's standard error ``se`` (``se``: Kenward–Roger's
+    adjusted one, nlme's inflated by ``sqrt(N/(N − p))`` for ML fits; Satterthwaite's is the
+    fit's SE, already compared at the fit level).  Anova tables: ``NumDF`` (exact),
     ``DenDF`` (``ddf``), ``F`` (``statistic``) and ``p`` (``pvalue``).
     """
     columns = {"df": "ddf", "t": "statistic", "p": "pvalue"}
@@ -182,9 +194,10 @@ def _compare_tables(
     label: str,
     columns: Mapping[str, str],
     tolerances: Tolerances,
-    kenward_roger: Mapping[str, str],
+    table_se: Mapping[str, str],
 ) -> list[Row]:
-    """One row per (method, term, column); ``kenward_roger`` columns only for that method."""
+    """One row per (method, term, column); ``table_se`` columns only for the methods of
+    :data:`TABLE_SE_METHODS`."""
     if r is None and interlace is None:
         return []
     keyed = [
@@ -194,7 +207,7 @@ def _compare_tables(
     rows = []
     for key in list(keyed[0]) + [k for k in keyed[1] if k not in keyed[0]]:
         method, term = key
-        extra = kenward_roger if method == "kenward-roger" else {}
+        extra = table_se if method in TABLE_SE_METHODS else {}
         for column, quantity in {**extra, **columns}.items():
             r_value, py_value = (
                 None if key not in side else getattr(side[key], column) for side in keyed

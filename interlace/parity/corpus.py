@@ -29,7 +29,11 @@ case next to it (``fixtures/parity/<id>.json``, see :func:`interlace.parity.api.
 
     python -m interlace.parity.corpus fixtures/parity/corpus.json --freeze
 
-Without ``--freeze`` the command runs every case live and exits with status 1 on any failure.
+Without ``--freeze`` the command runs every case live and exits with status 1 on any failure;
+``--case ID`` (repeatable) restricts either mode to the named cases, for instance to record
+newly declared cases without re-recording the others::
+
+    python -m interlace.parity.corpus fixtures/parity/corpus.json --freeze --case lme_machines_cs
 """
 
 from __future__ import annotations
@@ -204,14 +208,22 @@ def reference_case(path: str | Path, case_id: str) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m interlace.parity.corpus CORPUS.json [--freeze]``."""
+    """``python -m interlace.parity.corpus CORPUS.json [--freeze] [--case ID ...]``."""
     parser = argparse.ArgumentParser(prog="python -m interlace.parity.corpus")
     parser.add_argument("corpus", help="corpus JSON file")
     parser.add_argument(
         "--freeze", action="store_true", help="write frozen records next to the corpus file"
     )
+    parser.add_argument(
+        "--case", action="append", default=[], metavar="ID", help="only this case; repeatable"
+    )
     args = parser.parse_args(argv)
     cases = load_corpus(args.corpus)
+    unknown = sorted(set(args.case) - {c.id for c in cases})
+    if unknown:
+        parser.error(f"no case {', '.join(unknown)} in {args.corpus}")
+    if args.case:
+        cases = [c for c in cases if c.id in args.case]
     directory = Path(args.corpus).parent
     failed = 0
     for case in cases:

@@ -1,8 +1,8 @@
 """Model classes the parity harness knows: how each is run in R and in interlace.
 
-The adapters: ``lmer``, ``glmer``, ``glmer.nb`` (lme4), ``clmm`` (ordinal) and ``coxme``.  To
-add a model class (``glmmTMB``, ``lme``, ...), write a :class:`ModelAdapter` and register it
-in :data:`ADAPTERS`.  An adapter provides
+The adapters: ``lmer``, ``glmer``, ``glmer.nb`` (lme4), ``clmm`` (ordinal), ``coxme`` and
+``lme`` (nlme).  To add a model class (``glmmTMB``, ...), write a :class:`ModelAdapter` and
+register it in :data:`ADAPTERS`.  An adapter provides
 
 * ``function``, ``qualified``, ``packages``: the R function, its qualified name (used both by
   ``match.call`` and to evaluate the call) and the R packages it needs; ``signature``, when
@@ -26,7 +26,11 @@ in :data:`ADAPTERS`.  An adapter provides
   coefficient and anova tables (``(fit, anova type) -> (coef, anova)``, needing the R packages
   ``ddf_packages``) and ``(result, methods, anova type) -> (coef, anova)`` giving interlace's,
   in the layouts of :data:`~interlace.parity.schema.DDF_COLUMNS` and
-  :data:`~interlace.parity.schema.ANOVA_COLUMNS`;
+  :data:`~interlace.parity.schema.ANOVA_COLUMNS` (``lme``: nlme's ``tTable`` with method
+  ``"nlme"``, and no anova rows);
+* ``ddf_by_default``: compare the denominator-df level unless levels are chosen (``lme``,
+  whose DF are part of nlme's summary; for ``lmer`` the level is on when the code attaches
+  lmerTest);
 * optional ``r_arguments``: formal argument → name of the bridge method that evaluates it in R
   (``family = binomial(link = "probit")``, ``subset = Days > 1``,
   ``contrasts = list(f = contr.sum)``), even when the argument names a column
@@ -48,7 +52,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -63,6 +67,7 @@ from interlace.parity.schema import (
     DesignSummary,
     FitSummary,
     LogLik,
+    empty_anova,
     ranef_long,
 )
 
@@ -179,6 +184,7 @@ class ModelAdapter:
     ddf_packages: tuple[str, ...] = ()
     r_ddf: str | None = None
     ddf: Callable[[Any, Sequence[str], int], DdfTables] | None = None
+    ddf_by_default: bool = False
 
     def check_arguments(self, call: ModelCall) -> list[str]:
         """Notes for ignored arguments.
@@ -588,8 +594,148 @@ COXME = ModelAdapter(
     signature=COXME_SIGNATURE,
 )
 
+# --- lme ----------------------------------------------------------------------------------------
+
+
+def lme_random(spec: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """interlace's ``random`` from :meth:`RBridge.evaluate_random`: grouping factor → pdMat.
+
+    The levels keep R's order (outer first), which is how :func:`interlace.lme` reads a
+    mapping with several keys; ``~ x | g`` becomes ``{"g": pdSymm("~x")}``, the same model.
+    """
+    from interlace.pdmat import PdMat
+
+    return {str(g): PdMat(str(level["formula"]), str(level["kind"])) for g, level in spec.items()}
+
+
+def lme_correlation(call: ModelCall, spec: Mapping[str, Any] | None) -> Any:
+    """interlace's correlation structure from :meth:`RBridge.evaluate_correlation`.
+
+    Raises
+    ------
+    ParityCallError
+        For a structure other than ``corAR1``, ``corCAR1`` and ``corCompSymm``, or a parameter
+        held fixed (``fixed = TRUE``).
+    """
+    from interlace import correlation
+
+    if spec is None:
+        return None
+    constructors = {
+        "corAR1": correlation.corAR1,
+        "corCAR1": correlation.corCAR1,
+        "corCompSymm": correlation.corCompSymm,
+    }
+    text = call.args.get("correlation", "")
+    if spec["class"] not in constructors:
+        raise ParityCallError(
+            f"{call.label}: correlation = {text} ({spec['class']}) has no interlace equivalent",
+            remedy="supported: " + ", ".join(constructors),
+        )
+    if spec["fixed"]:
+        raise ParityCallError(
+            f"{call.label}: correlation = {text} holds its parameter fixed, which interlace "
+            "does not do",
+            remedy="drop fixed = TRUE",
+        )
+    return constructors[spec["class"]](str(spec["form"]), float(spec["value"]))
+
+
+_LME_METHODS: Mapping[str, Literal["REML", "ML"]] = MappingProxyType({"REML": "REML", "ML": "ML"})
+
+
+def _fit_lme(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
+    from interlace.api.lme import lme
+
+    random = args.get("random")
+    if random is None:
+        raise ParityCallError(
+            f"{call.label}: lme() without random takes its grouping from a groupedData object, "
+            "which the harness does not pass to R",
+            remedy="give random = ~ x | g",
+        )
+    method = str(args.get("method", "REML"))
+    if method not in _LME_METHODS:
+        raise ParityCallError(f"{call.label}: method = {method} is not REML or ML")
+    data, keywords = frame_arguments(call, data, args)
+    return lme(
+        call.require("fixed"),
+        data,
+        random=lme_random(random),
+        correlation=lme_correlation(call, args.get("correlation")),
+        method=_LME_METHODS[method],
+        **keywords,
+    )
+
+
+def _summarize_lme(result: Any) -> FitSummary:
+    """The :class:`FitSummary` of an ``LmeResult`` (see :meth:`RBridge.summarize_lme`)."""
+    cor = result.correlation_params.astype(float)
+    return FitSummary(
+        model_class="lme",
+        fixef=result.fe_params.astype(float),
+        se=result.bse.astype(float),
+        loglik=LogLik(float(result.llf), int(result.df_model), int(result.nobs)),
+        sigma=float(result.sigma),
+        reml=result.method == "REML",
+        varcorr=result.varcorr(),
+        ranef=ranef_long(result.ranef()),
+        converged=bool(result.converged),
+        correlation_params=cor if len(cor) else None,
+        warnings=tuple(str(w) for w in result.warnings),
+        versions={"interlace": __version__, "optimizer": str(result.optinfo.optimizer)},
+    )
+
+
+def _ddf_lme(result: Any, methods: Sequence[str], anova_type: int) -> DdfTables:
+    """``coef_table()`` (nlme's ``tTable``) as method ``"nlme"``; no anova rows."""
+    table = result.coef_table()
+    coef = pd.DataFrame(
+        {
+            "method": "nlme",
+            "term": [str(t) for t in table.index],
+            "se": table["Std.Error"].to_numpy(float),
+            "df": table["DF"].to_numpy(float),
+            "t": table["t-value"].to_numpy(float),
+            "p": table["p-value"].to_numpy(float),
+        },
+        columns=list(DDF_COLUMNS),
+    )
+    return coef, empty_anova()
+
+
+LME = ModelAdapter(
+    function="lme",
+    qualified="nlme::lme",
+    packages=("nlme",),
+    tolerance_class="lme",
+    arguments=frozenset({"fixed", "data", "random", "correlation", "method"}) | FRAME_ARGUMENTS,
+    ignored=frozenset({"control", "keep.data"}),
+    fit=_fit_lme,
+    summarize=_summarize_lme,
+    r_summary="summarize_lme",
+    r_arguments=MappingProxyType(
+        {
+            "random": "evaluate_random",
+            "correlation": "evaluate_correlation",
+            "method": "evaluate_string",
+            **FRAME_R_ARGUMENTS,
+        }
+    ),
+    r_ddf="ddf_lme",
+    ddf=_ddf_lme,
+    ddf_by_default=True,
+)
+
 ADAPTERS: Mapping[str, ModelAdapter] = MappingProxyType(
-    {"lmer": LMER, "glmer": GLMER, "glmer.nb": GLMER_NB, "clmm": CLMM, "coxme": COXME}
+    {
+        "lmer": LMER,
+        "glmer": GLMER,
+        "glmer.nb": GLMER_NB,
+        "clmm": CLMM,
+        "coxme": COXME,
+        "lme": LME,
+    }
 )
 
 

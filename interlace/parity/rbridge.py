@@ -47,6 +47,7 @@ from interlace.parity.schema import (
     DesignSummary,
     FitSummary,
     LogLik,
+    empty_anova,
 )
 
 RPY2_SPEC = "rpy2>=3.5.17,<3.6"
@@ -404,6 +405,69 @@ local({
     }, numeric(1))
   })
 
+  eval_random <- function(text, data_name, env) capture({
+    x <- eval(parse(text = text)[[1]], get(data_name, envir = env), env)
+    re <- rev(as.list(nlme::reStruct(x)))  # reStruct holds the levels innermost first
+    kind <- function(p) if (inherits(p, "pdDiag")) "pdDiag"
+                        else if (inherits(p, "pdSymm")) "pdSymm" else class(p)[1]
+    lapply(re, function(p) list(formula = one_line(stats::formula(p)), kind = kind(p)))
+  })
+
+  eval_correlation <- function(text, data_name, env) capture({
+    cs <- eval(parse(text = text)[[1]], get(data_name, envir = env), env)
+    if (is.null(cs)) return(list())
+    if (!inherits(cs, "corStruct")) stop("correlation = ", text, " is not a corStruct")
+    # an uninitialised corCompSymm holds its value as given (coef() needs the group sizes)
+    value <- tryCatch(unname(stats::coef(cs, unconstrained = FALSE))[1],
+                      error = function(e) as.numeric(unclass(cs))[1])
+    list(class = class(cs)[1], form = one_line(attr(cs, "formula")), value = value,
+         fixed = isTRUE(attr(cs, "fixed")))
+  })
+
+  summarize_lme <- function(m) {
+    fe <- nlme::fixef(m)
+    ll <- stats::logLik(m)
+    re <- rev(as.list(m$modelStruct$reStruct))
+    grp <- var1 <- var2 <- character(0); vcov <- sdcor <- numeric(0)
+    for (g in names(re)) {
+      S <- as.matrix(re[[g]]) * m$sigma^2; nm <- colnames(S); k <- nrow(S); sd <- sqrt(diag(S))
+      pairs <- if (inherits(re[[g]], "pdDiag") || k < 2) matrix(0L, 0L, 2L)
+               else which(upper.tri(S), arr.ind = TRUE)
+      pairs <- pairs[order(pairs[, 1], pairs[, 2]), , drop = FALSE]
+      grp <- c(grp, rep(g, k + nrow(pairs))); var1 <- c(var1, nm, nm[pairs[, 1]])
+      var2 <- c(var2, rep(NA_character_, k), nm[pairs[, 2]])
+      vcov <- c(vcov, diag(S), S[pairs])
+      sdcor <- c(sdcor, sd, S[pairs] / (sd[pairs[, 1]] * sd[pairs[, 2]]))
+    }
+    rf <- nlme::ranef(m)
+    if (is.data.frame(rf)) rf <- stats::setNames(list(rf), names(re))
+    re_long <- unlist(lapply(names(rf), function(g) lapply(names(rf[[g]]), function(term) {
+      d <- rf[[g]]
+      list(grpvar = rep(g, nrow(d)), term = rep(term, nrow(d)), grp = rownames(d),
+           condval = d[[term]])
+    })), recursive = FALSE)
+    pick <- function(k) unlist(lapply(re_long, `[[`, k))
+    cs <- m$modelStruct$corStruct
+    cor <- if (is.null(cs)) numeric(0) else stats::coef(cs, unconstrained = FALSE)
+    list(fixef_names = names(fe), fixef = unname(fe),
+         se = unname(sqrt(diag(as.matrix(stats::vcov(m))))), sigma = m$sigma,
+         loglik = as.numeric(ll), df = as.integer(attr(ll, "df")),
+         nobs = as.integer(stats::nobs(m)), reml = identical(m$method, "REML"),
+         vc_grp = c(grp, "Residual"), vc_var1 = c(var1, NA_character_),
+         vc_var2 = c(var2, NA_character_), vc_vcov = c(vcov, m$sigma^2),
+         vc_sdcor = c(sdcor, m$sigma),
+         re_grpvar = as.character(pick("grpvar")), re_term = as.character(pick("term")),
+         re_grp = as.character(pick("grp")), re_condval = as.numeric(pick("condval")),
+         re_condsd = rep(NA_real_, length(pick("condval"))),
+         cor_names = names(cor), cor = unname(cor))
+  }
+
+  ddf_lme <- function(m) capture({
+    tt <- summary(m)$tTable
+    list(method = rep("nlme", nrow(tt)), term = rownames(tt), se = unname(tt[, "Std.Error"]),
+         df = unname(tt[, "DF"]), t = unname(tt[, "t-value"]), p = unname(tt[, "p-value"]))
+  })
+
   summarize_coxme <- function(m, n_ranef) {
     fe <- m$coefficients
     nfrail <- nrow(m$variance) - length(fe)
@@ -747,6 +811,47 @@ class RBridge:
             out[name] = {"matrix": matrix.tolist(), "colnames": _strings(entry.rx2("colnames"))}
         return out
 
+    def evaluate_random(self, text: str, data_name: str, env: Any) -> dict[str, dict[str, str]]:
+        """nlme's ``random`` argument as ``reStruct`` reads it, outer level first.
+
+        Returns
+        -------
+        dict
+            Grouping factor → ``{"formula": "~age", "kind": "pdSymm"}``: the level's one-sided
+            formula and its pdMat class (``"pdSymm"`` for ``pdSymm``, ``pdLogChol`` and other
+            general classes, ``"pdDiag"``, else nlme's class name).  ``~ x | a/b`` gives the
+            levels ``a`` then ``b``, each with ``~x``.
+        """
+        value, _, _ = self._captured(f"random = {text}", "eval_random", text, data_name, env)
+        return {
+            str(group): {
+                "formula": str(level.rx2("formula")[0]),
+                "kind": str(level.rx2("kind")[0]),
+            }
+            for group, level in zip(_strings(value.names), value, strict=True)
+        }
+
+    def evaluate_correlation(self, text: str, data_name: str, env: Any) -> dict[str, Any] | None:
+        """nlme's ``correlation`` argument: its class, ``form``, starting value and ``fixed``.
+
+        Returns
+        -------
+        dict or None
+            ``{"class": "corCAR1", "form": "~Time | Rat", "value": 0.2, "fixed": False}``
+            (``value`` on nlme's natural scale); ``None`` for ``correlation = NULL``.
+        """
+        value, _, _ = self._captured(
+            f"correlation = {text}", "eval_correlation", text, data_name, env
+        )
+        if len(value) == 0:
+            return None
+        return {
+            "class": str(value.rx2("class")[0]),
+            "form": str(value.rx2("form")[0]),
+            "value": float(value.rx2("value")[0]),
+            "fixed": bool(value.rx2("fixed")[0]),
+        }
+
     def deviance_at(
         self, call: ModelCall, qualified: str, env: Any, thetas: Sequence[Sequence[float]]
     ) -> list[float]:
@@ -880,6 +985,58 @@ class RBridge:
             warnings=fit.warnings,
             versions=versions,
         )
+
+    def summarize_lme(self, fit: RFit, versions: Mapping[str, str]) -> FitSummary:
+        """The :class:`FitSummary` of an ``nlme::lme`` fit.
+
+        ``se`` is ``sqrt(diag(vcov(fit)))`` (unadjusted for ML fits); ``loglik`` is
+        ``logLik(fit)`` with its ``df`` and ``nobs(fit)`` (the number of observations: the
+        ``nobs`` attribute of a REML ``logLik`` is ``N − p``); θ is absent (nlme has no lme4
+        θ); ``varcorr`` holds each level's ``σ² · as.matrix(pdMat)`` in the layout of lme4's
+        ``as.data.frame(VarCorr())``, outer level first (covariance rows except for
+        ``pdDiag``), then the residual; ``ranef`` is ``ranef(fit)`` (nested levels labelled
+        ``outer/inner``); ``correlation_params`` is ``coef(fit$modelStruct$corStruct,
+        unconstrained = FALSE)``.
+        """
+        get = self._call("summarize_lme", fit.handle).rx2
+        names = _strings(get("fixef_names"))
+        cor = _floats(get("cor"))
+        return FitSummary(
+            model_class=fit.call.function,
+            fixef=pd.Series(_floats(get("fixef")), index=names, dtype=float),
+            se=pd.Series(_floats(get("se")), index=names, dtype=float),
+            loglik=LogLik(float(get("loglik")[0]), int(get("df")[0]), int(get("nobs")[0])),
+            sigma=float(get("sigma")[0]),
+            reml=bool(get("reml")[0]),
+            varcorr=self._varcorr(get),
+            ranef=self._ranef(get),
+            correlation_params=pd.Series(cor, index=_strings(get("cor_names")), dtype=float)
+            if cor.size
+            else None,
+            messages=fit.messages,
+            warnings=fit.warnings,
+            versions=dict(versions),
+        )
+
+    def ddf_lme(self, fit: RFit, anova_type: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """nlme's ``summary(fit)$tTable`` as a coefficient table with method ``"nlme"``.
+
+        ``se`` is the table's standard error (inflated by ``sqrt(N/(N − p))`` for ML fits),
+        ``df`` nlme's containment DF.  nlme's ``anova`` is not compared: the anova table
+        returned has no rows (``anova_type`` is unused).
+        """
+        value, _, _ = self._captured(
+            f"the coefficient table of {fit.call.label}", "ddf_lme", fit.handle
+        )
+        coef = pd.DataFrame(
+            {
+                "method": _strings(value.rx2("method")),
+                "term": _strings(value.rx2("term")),
+                **{c: _floats(value.rx2(c)) for c in DDF_COLUMNS[2:]},
+            },
+            columns=list(DDF_COLUMNS),
+        )
+        return coef, empty_anova()
 
     @staticmethod
     def _varcorr(get: Any) -> pd.DataFrame:

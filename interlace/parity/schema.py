@@ -6,7 +6,7 @@ REML flag, the variance components in the layout of ``as.data.frame(VarCorr(fit)
 conditional modes in the long layout of ``as.data.frame(ranef(fit))``.  Model classes add
 optional parts: ``clmm`` thresholds, ``glmmTMB`` zero-inflation and dispersion coefficients,
 ``glmer.nb``'s negative binomial θ, ``coxme``'s three log-likelihoods (NULL, integrated,
-penalised) and, for linear mixed models,
+penalised), ``lme``'s within-group correlation parameters and, for linear mixed models,
 the tables that carry denominator degrees of freedom (Satterthwaite / Kenward–Roger): the
 coefficient table of lmerTest's ``summary`` and its type-3 ``anova`` table, one block per method.
 
@@ -87,6 +87,10 @@ class FitSummary:
     nb_theta : float or None
         The negative binomial θ of ``glmer.nb`` (``getME(fit, "glmer.nb.theta")``).
     cox_loglik : CoxLogLik or None
+    correlation_params : pandas.Series or None
+        ``lme``'s residual correlation parameters, ``coef(fit$modelStruct$corStruct,
+        unconstrained = FALSE)`` (``Phi`` of ``corAR1``/``corCAR1``, ``Rho`` of
+        ``corCompSymm``); ``None`` without a correlation structure.
     ddf : pandas.DataFrame or None
         Coefficient tables with denominator df, columns ``method, term, se, df, t, p``
         (``method`` is ``"satterthwaite"`` or ``"kenward-roger"``; ``se`` is the adjusted
@@ -115,6 +119,7 @@ class FitSummary:
     disp: pd.Series | None = None
     nb_theta: float | None = None
     cox_loglik: CoxLogLik | None = None
+    correlation_params: pd.Series | None = None
     ddf: pd.DataFrame | None = None
     anova: pd.DataFrame | None = None
     messages: tuple[str, ...] = ()
@@ -150,6 +155,9 @@ class FitSummary:
                 "integrated": self.cox_loglik.integrated,
                 "penalized": self.cox_loglik.penalized,
             },
+            "correlation_params": None
+            if self.correlation_params is None
+            else _series_dict(self.correlation_params),
             "ddf": None if self.ddf is None else _frame_dict(self.ddf),
             "anova": None if self.anova is None else _frame_dict(self.anova),
             "messages": list(self.messages),
@@ -179,6 +187,7 @@ class FitSummary:
             disp=_optional_series(data.get("disp")),
             nb_theta=None if data.get("nb_theta") is None else float(data["nb_theta"]),
             cox_loglik=None if cox is None else CoxLogLik(**{k: float(v) for k, v in cox.items()}),
+            correlation_params=_optional_series(data.get("correlation_params")),
             ddf=None if data.get("ddf") is None else _frame_from(data["ddf"], DDF_COLUMNS),
             anova=None if data.get("anova") is None else _frame_from(data["anova"], ANOVA_COLUMNS),
             messages=tuple(data.get("messages", ())),
@@ -195,6 +204,11 @@ def empty_varcorr() -> pd.DataFrame:
 def empty_ranef() -> pd.DataFrame:
     """A ``ranef`` long table without rows."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in RANEF_COLUMNS[:4]})
+
+
+def empty_anova() -> pd.DataFrame:
+    """An anova table of the denominator-df level without rows (for models R has none of)."""
+    return pd.DataFrame({c: pd.Series(dtype=float) for c in ANOVA_COLUMNS})
 
 
 def ranef_long(blocks: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

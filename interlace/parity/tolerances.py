@@ -29,17 +29,25 @@ cox         1e-3 a  1e-2 r  10% r      10% r         1e-3 a   1e-8 r      1e-10
 the objective also passes within 1e-6 absolute; for clmm the objective's tolerance is 1e-4
 absolute or 1e-6 relative, because ordinal evaluates its Laplace objective with inexact
 conditional modes; design values are absolute or relative to the
-largest entry; ``glmer.nb``'s θ (``nb_theta``) is compared to 1e-3 relative.)
+largest entry; ``glmer.nb``'s θ (``nb_theta``) is compared to 1e-3 relative; ``lme``'s
+residual correlation parameters (``correlation_params``: φ of ``corAR1``/``corCAR1``, ρ of
+``corCompSymm``, all in (−1, 1)) to 1e-3 absolute in every class.)
 
 Denominator-df level (lmer fits against lmerTest and pbkrtest; the same in every class), the
 bar of the LMM inference work: ``ddf`` (t-test df, anova ``DenDF``) 1e-4 relative, ``pvalue``
 1e-3 relative and ``statistic`` (t and F values) 1e-5 relative.  lmerTest differentiates
 numerically while interlace uses analytic derivatives, so df agree to about 1e-5 relative,
 not to the last digit; p-values of tiny size (1e-17) are compared relatively as well.
+Class ``lme`` (``nlme::lme``) is ``lmm`` with ``statistic`` 1e-4 relative and ``pvalue``
+1e-3 relative or 1e-10 absolute: its t values inherit the standard errors' agreement, and
+nlme's optimiser leaves the variance components a few 1e-5 relative from interlace's (the
+log-likelihoods agree to 1e-8); a tail probability's relative error is about ``|t|`` times
+the t value's absolute one, so tiny p-values (5e-33 at t = 20) are compared absolutely.
 
 Every default can be overridden per call with a mapping
 from quantity name to a :class:`Tolerance` or to a number (read as an absolute tolerance for
-``fixef``/``loglik``/``thresholds``/``zi``/``disp`` and as a relative one otherwise).
+``fixef``/``loglik``/``thresholds``/``zi``/``disp``/``correlation_params`` and as a relative
+one otherwise).
 """
 
 from __future__ import annotations
@@ -51,7 +59,7 @@ from typing import Literal
 
 from interlace.errors import InterlaceError
 
-ToleranceClass = Literal["lmm", "glmm", "clmm", "cox"]
+ToleranceClass = Literal["lmm", "lme", "glmm", "clmm", "cox"]
 
 
 class UnknownToleranceError(InterlaceError, KeyError):
@@ -111,11 +119,22 @@ OBJECTIVE = Tolerance(atol=1e-6, rtol=1e-8)
 CLMM_OBJECTIVE = Tolerance(atol=1e-4, rtol=1e-6)
 
 #: Quantities whose bare-number override is absolute (the others are relative).
-ABSOLUTE_QUANTITIES = frozenset({"fixef", "loglik", "thresholds", "zi", "disp"})
+ABSOLUTE_QUANTITIES = frozenset(
+    {"fixef", "loglik", "thresholds", "zi", "disp", "correlation_params"}
+)
+
+#: ``lme``'s correlation parameters, bounded by 1 in absolute value, in every class.
+CORRELATION_PARAMS = Tolerance(atol=1e-3)
 
 
 def _table(
-    fixef: float, se: float, vc: float, loglik: float, objective: Tolerance = OBJECTIVE
+    fixef: float,
+    se: float,
+    vc: float,
+    loglik: float,
+    objective: Tolerance = OBJECTIVE,
+    statistic: float = 1e-5,
+    pvalue: Tolerance = Tolerance(rtol=1e-3),
 ) -> Mapping[str, Tolerance]:
     return MappingProxyType(
         {
@@ -130,9 +149,10 @@ def _table(
             "zi": Tolerance(atol=fixef),
             "disp": Tolerance(atol=fixef),
             "nb_theta": Tolerance(rtol=NB_THETA_RTOL),
+            "correlation_params": CORRELATION_PARAMS,
             "ddf": Tolerance(rtol=1e-4),
-            "pvalue": Tolerance(rtol=1e-3),
-            "statistic": Tolerance(rtol=1e-5),
+            "pvalue": pvalue,
+            "statistic": Tolerance(rtol=statistic),
             "objective": objective,
             "design": Tolerance(atol=1e-10, rtol=1e-10),
             "exact": EXACT,
@@ -143,6 +163,14 @@ def _table(
 DEFAULTS: Mapping[str, Mapping[str, Tolerance]] = MappingProxyType(
     {
         "lmm": _table(fixef=1e-4, se=1e-3, vc=0.05, loglik=1e-4),
+        "lme": _table(
+            fixef=1e-4,
+            se=1e-3,
+            vc=0.05,
+            loglik=1e-4,
+            statistic=1e-4,
+            pvalue=Tolerance(atol=1e-10, rtol=1e-3),
+        ),
         "glmm": _table(fixef=1e-3, se=1e-2, vc=0.05, loglik=1e-3),
         "clmm": _table(fixef=1e-3, se=1e-2, vc=0.05, loglik=1e-3, objective=CLMM_OBJECTIVE),
         "cox": _table(fixef=1e-3, se=1e-2, vc=0.10, loglik=1e-3),
@@ -160,10 +188,11 @@ def tolerances_for(
     Parameters
     ----------
     model_class
-        ``"lmm"``, ``"glmm"``, ``"clmm"`` or ``"cox"``.
+        ``"lmm"``, ``"lme"``, ``"glmm"``, ``"clmm"`` or ``"cox"``.
     overrides
         Quantity name → :class:`Tolerance`, or a number (absolute for ``fixef``, ``loglik``,
-        ``thresholds``, ``zi``, ``disp``; relative otherwise; ``loglik`` stays one-sided).
+        ``thresholds``, ``zi``, ``disp``, ``correlation_params``; relative otherwise;
+        ``loglik`` stays one-sided).
 
     Returns
     -------
@@ -198,7 +227,7 @@ def tolerances_for(
 TOLERANCE_CLASS: Mapping[str, ToleranceClass] = MappingProxyType(
     {
         "lmer": "lmm",
-        "lme": "lmm",
+        "lme": "lme",
         "glmer": "glmm",
         "glmer.nb": "glmm",
         "glmmTMB": "glmm",

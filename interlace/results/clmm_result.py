@@ -9,31 +9,54 @@ factor of each term's covariance), ``llf`` is ``logLik(fit)`` with
 log-likelihood in ordinal's parameters, with ``ST1, ST2, …`` rows (the log
 standard deviation for a single random intercept, the standard deviations
 otherwise; those below 1e-3 are left out, as ordinal does).
+
+``anova(other, ...)`` is ordinal's likelihood-ratio table (``anova.clm``):
+with the fits ordered by their number of parameters ``k_1 ≤ k_2 ≤ …``
+(a stable sort), row ``i`` has ``LR.stat = 2 (ℓ_i − ℓ_{i−1})`` — not
+clipped at zero, as ordinal leaves it — ``df = k_i − k_{i−1}`` and
+``Pr(>Chisq) = P(χ²_df > LR.stat)``, missing when ``df = 0``.
+``confint(level)`` is what R's ``confint`` gives for a clmm fit (ordinal has
+no method of its own, so ``confint.default``): Wald intervals
+``estimate ± z_{(1∓level)/2} se`` for the thresholds and fixed effects.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import special
 
+from interlace.errors import IncomparableModelsError, UnsupportedFeatureError
+from interlace.results import criteria
 from interlace.results.glmer_summary import SIGNIF_LEGEND, format_pval, stars
-from interlace.results.rformat import coefficient_cells, format_fixed, print_matrix, sig_needed
+from interlace.results.rformat import (
+    RPrintout,
+    coefficient_cells,
+    format_fixed,
+    format_r,
+    print_matrix,
+)
 from interlace.results.summary import DIGITS
 from interlace.results.tables import ranef_frames, varcorr_frame
-from interlace.results.wald import normal_p_values
+from interlace.results.wald import chisq_p_value, normal_p_values
 
 if TYPE_CHECKING:
     from interlace.design.clmm_design import ClmmDesign
     from interlace.engine.clmm_objective import ClmmObjective
     from interlace.optim.summary import OptSummary
+    from interlace.results.lmer_result import LmerResult
 
 FloatArray = NDArray[np.float64]
+
+#: The columns of ordinal's likelihood-ratio table (``anova.clm``).
+LR_COLUMNS = ("no.par", "AIC", "logLik", "LR.stat", "df", "Pr(>Chisq)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,7 +127,7 @@ class ClmmResult:
         modes = objective.modes(par)
         theta = objective.split(par)[2]
         lams = [t.lambda_block(theta) for t in objective.terms]
-        blocks = objective.predictor.u_cov_blocks()
+        blocks = objective.u_covariances(par)
         cond_var = tuple(
             np.einsum("ij,ljk,mk->lim", lam, u, lam) for lam, u in zip(lams, blocks, strict=True)
         )
@@ -225,6 +248,34 @@ class ClmmResult:
         """Two-sided normal p-values of ``fe_params``."""
         return self.coef_table["Pr(>|z|)"].loc[self.fe_params.index]
 
+    def confint(self, level: float = 0.95) -> pd.DataFrame:
+        """Wald confidence intervals of the thresholds and fixed effects, as ``confint(fit)``.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level, in (0, 1).
+
+        Returns
+        -------
+        DataFrame
+            Rows ``params``' names (``"1|2"``, …, then the fixed effects); columns
+            the lower and upper percentages (``"2.5 %"``, ``"97.5 %"``).
+        """
+        from interlace.inference.confint import percent_label
+
+        if not 0.0 < level < 1.0:
+            raise ValueError(f"level must be in (0, 1), not {level!r}")
+        a = (1.0 - level) / 2.0
+        z = float(special.ndtri(1.0 - a))
+        table = self.coef_table
+        est, se = table["Estimate"].to_numpy(), table["Std. Error"].to_numpy()
+        return pd.DataFrame(
+            np.column_stack([est - z * se, est + z * se]),
+            index=table.index,
+            columns=[percent_label(a), percent_label(1.0 - a)],
+        )
+
     # ------------------------------------------------------------ fit statistics
     @property
     def llf(self) -> float:
@@ -245,12 +296,12 @@ class ClmmResult:
     @property
     def aic(self) -> float:
         """``AIC(fit)``."""
-        return -2.0 * self.llf + 2.0 * self.df_modelwc
+        return criteria.aic(self.llf, self.df_modelwc)
 
     @property
     def bic(self) -> float:
         """``BIC(fit)``."""
-        return -2.0 * self.llf + math.log(self.nobs) * self.df_modelwc
+        return criteria.bic(self.llf, self.df_modelwc, self.nobs)
 
     @property
     def deviance(self) -> float:
@@ -366,12 +417,85 @@ class ClmmResult:
 
         return predict(self, newdata, type=type, re_form=re_form, allow_new_levels=allow_new_levels)
 
+    def anova(self, *others: ClmmResult, names: Sequence[str] | None = None) -> pd.DataFrame:
+        """Likelihood-ratio tests against other clmm fits, as ordinal's ``anova(fit1, fit2, ...)``.
+
+        Parameters
+        ----------
+        *others : ClmmResult
+            One or more further fits to the same data.
+        names : sequence of str, optional
+            Row names, one per fit in the order given (R uses the argument names;
+            default ``"model1"``, ``"model2"``, …).
+
+        Returns
+        -------
+        DataFrame
+            Rows ordered by number of parameters (ties keep the order given);
+            columns ``no.par, AIC, logLik, LR.stat, df, Pr(>Chisq)``, missing on the
+            first row.  ``attrs["models"]`` is ordinal's ``models`` attribute
+            (columns ``formula:``, ``link:``, ``threshold:``) and
+            ``attrs["heading"]`` its heading.
+
+        Raises
+        ------
+        UnsupportedFeatureError
+            No other fit (ordinal has no single-fit anova for clmm).
+        IncomparableModelsError
+            A fit that is not a clmm fit, or fits of different rows, responses or
+            weights (ordinal: "models were not all fitted to the same dataset").
+        """
+        from interlace.inference.lrt import check_comparable
+
+        if not others:
+            raise UnsupportedFeatureError(
+                "anova not implemented for a single clmm fit",
+                remedy="compare nested fits: fit1.anova(fit2)",
+            )
+        for other in others:
+            if not isinstance(other, ClmmResult):
+                raise IncomparableModelsError(
+                    f"anova() compares clmm fits; got {type(other).__name__}",
+                    remedy="pass ClmmResult objects",
+                )
+        fits = [self, *others]
+        labels = list(names) if names is not None else [f"model{i + 1}" for i in range(len(fits))]
+        if len(labels) != len(fits) or len(set(labels)) != len(labels):
+            raise ValueError("names must give one distinct name per model")
+        # the checks read only nobs and the design's rows, response and weights
+        check_comparable(cast("Sequence[LmerResult]", fits), labels)
+        order = sorted(range(len(fits)), key=lambda i: fits[i].df_modelwc)
+        rows: list[list[float]] = []
+        for j, i in enumerate(order):
+            fit = fits[i]
+            stat = df = p = math.nan
+            if j > 0:
+                prev = fits[order[j - 1]]
+                stat = 2.0 * (fit.llf - prev.llf)
+                df = float(fit.df_modelwc - prev.df_modelwc)
+                # R: pchisq(x, df, lower.tail = FALSE) is 1 for a negative x
+                p = math.nan if df == 0 else chisq_p_value(max(stat, 0.0), df)
+            rows.append([fit.df_modelwc, fit.aic, fit.llf, stat, df, p])
+        index = [labels[i] for i in order]
+        table = pd.DataFrame(rows, index=index, columns=list(LR_COLUMNS))
+        table["no.par"] = table["no.par"].astype(int)
+        table.attrs["models"] = pd.DataFrame(
+            {
+                "formula:": [fits[i].formula for i in order],
+                "link:": [fits[i].link for i in order],
+                "threshold:": [fits[i].threshold for i in order],
+            },
+            index=index,
+        )
+        table.attrs["heading"] = "Likelihood ratio tests of cumulative link models:"
+        return table
+
     def summary(self) -> ClmmSummary:
         """The summary; ``str()`` prints like ordinal's ``print(summary(fit))``."""
         return ClmmSummary(self)
 
 
-class ClmmSummary:
+class ClmmSummary(RPrintout):
     """Tables of a :class:`ClmmResult`; ``str()`` is laid out as ordinal's summary print."""
 
     _stat_name = "z value"
@@ -421,8 +545,8 @@ class ClmmSummary:
         covs = [lam @ lam.T for lam in (t.lambda_block(r.theta) for t in terms)]
         sds = [np.sqrt(np.diag(cov)) for cov in covs]
         all_sd = [float(v) for sd in sds for v in sd]
-        var_text = _format([v * v for v in all_sd], DIGITS)
-        sd_text = _format(all_sd, DIGITS)
+        var_text = format_r([v * v for v in all_sd], DIGITS)
+        sd_text = format_r(all_sd, DIGITS)
         maxk = max(t.k for t in terms)
         cells: list[list[str]] = []
         for t, cov, sd in zip(terms, covs, sds, strict=True):
@@ -462,7 +586,8 @@ class ClmmSummary:
         table = print_matrix(list(tc.index), list(tc.columns), self._cells(tc), right=True)
         return ["", "Threshold coefficients:", *table]
 
-    def __str__(self) -> str:
+    def lines(self) -> list[str]:
+        """``print(summary(fit))``, line by line."""
         r = self.result
         if r.nAGQ > 1:
             title = [
@@ -482,16 +607,4 @@ class ClmmSummary:
             *self._coefficients(),
             *self._thresholds(),
         ]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-def _format(values: list[float], digits: int) -> list[str]:
-    """R's ``format(x, digits)``: fixed notation unless scientific is narrower."""
-    fixed = format_fixed(values, digits)
-    sig = max((sig_needed(abs(v), digits) for v in values if v != 0), default=1)
-    sci = [f"{v:.{sig - 1}e}" for v in values]
-    width = max(len(t) for t in sci)
-    return fixed if max(len(t) for t in fixed) <= width else [t.rjust(width) for t in sci]
+        return lines

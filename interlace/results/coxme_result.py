@@ -19,12 +19,17 @@ Conventions are coxme 2.2-22's:
 * ``random_effects`` lists the random effects in coxme's level order (for a grouping factor
   with many levels, the rare "sparse" levels first);
 * ``fittedvalues`` is coxme's ``fit$linear.predictor``: ``X beta + Z b``, neither centred nor
-  including an offset.
+  including an offset;
+* ``anova(*others)`` is coxme's ``anova.coxmelist``: for fits ``1..K`` of one response on the
+  same rows, the integrated log-likelihoods ``l_k``, ``Chisq_k = |2 (l_k - l_{k-1})|``,
+  ``Df_k = |df_k - df_{k-1}|`` with ``df = p + n_theta`` (``fit$df[1]``), and the upper
+  chi-squared tail ``P(>|Chi|)`` (1 when ``Df`` and ``Chisq`` are 0, 0 when only ``Df`` is).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -36,7 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from interlace.cox.design import CoxmeDesign
 from interlace.cox.fit import ITER_MAX, CoxmeFit
 from interlace.cox.residuals import ResidualType
-from interlace.errors import InterlaceError
+from interlace.errors import IncomparableModelsError, InterlaceError, InterlaceWarning
 from interlace.results import coxme_predict
 from interlace.results.coxme_predict import PredictType
 from interlace.results.rformat import format_fixed, print_matrix
@@ -308,6 +313,81 @@ class CoxmeResult:
     def summary(self) -> CoxmeSummary:
         """A summary whose ``str()`` is laid out as coxme's ``print``."""
         return CoxmeSummary(self)
+
+    @property
+    def response(self) -> str:
+        """The left side of the formula, ``Surv(...)``, as written."""
+        return self.formula.split("~", 1)[0].strip()
+
+    def anova(self, *others: CoxmeResult) -> pd.DataFrame:
+        """Likelihood-ratio tests of nested coxme fits (coxme's ``anova(fit1, fit2, ...)``).
+
+        Parameters
+        ----------
+        *others
+            Further coxme fits, in the order of the comparison (each row is tested against
+            the row before it).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``1..K``; columns ``loglik`` (integrated), ``Chisq``, ``Df`` and
+            ``P(>|Chi|)`` (``NaN`` on the first row).
+
+        Raises
+        ------
+        IncomparableModelsError
+            When the fits differ in their number of rows or of events (coxme stops too).
+
+        Warns
+        -----
+        InterlaceWarning
+            A fit whose response differs from the first fit's is dropped, as coxme does.
+        """
+        if not others:
+            raise InterlaceError(
+                "anova() of one coxme fit is not available (coxme's single-fit table tests "
+                "the fixed-effect terms one by one)",
+                remedy="compare nested fits: fit1.anova(fit2)",
+            )
+        fits = [self, *others]
+        for other in others:
+            if not isinstance(other, CoxmeResult):
+                raise InterlaceError(
+                    f"anova() compares coxme fits; got {type(other).__name__}",
+                    remedy="pass CoxmeResult objects",
+                )
+        kept = [f for f in fits if f.response == self.response]
+        if len(kept) < len(fits):
+            dropped = [f.response for f in fits if f.response != self.response]
+            warnings.warn(
+                f"models with response {', '.join(dropped)} removed because the response "
+                f"differs from model 1 ({self.response})",
+                InterlaceWarning,
+                stacklevel=2,
+            )
+        if any(f.n[1] != self.n[1] for f in kept):
+            raise IncomparableModelsError(
+                "the models do not have the same size of dataset",
+                remedy="fit every model to the same rows",
+            )
+        if any(f.n[0] != self.n[0] for f in kept):
+            raise IncomparableModelsError(
+                "the models do not have the same number of events",
+                remedy="fit every model to the same rows",
+            )
+        loglik = np.array([f.llf for f in kept])
+        df = np.array([float(f.df_integrated) for f in kept])
+        chisq = np.r_[np.nan, np.abs(2 * np.diff(loglik))]
+        ddf = np.r_[np.nan, np.abs(np.diff(df))]
+        p = [math.nan] + [
+            (1.0 if c <= 0 else 0.0) if d == 0 else chisq_p_value(float(c), float(d))
+            for c, d in zip(chisq[1:], ddf[1:], strict=True)
+        ]
+        return pd.DataFrame(
+            {"loglik": loglik, "Chisq": chisq, "Df": ddf, "P(>|Chi|)": p},
+            index=pd.RangeIndex(1, len(kept) + 1),
+        )
 
 
 class CoxmeSummary:

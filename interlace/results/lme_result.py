@@ -21,7 +21,9 @@ import pandas as pd
 
 from interlace.correlation import CorStruct
 from interlace.optim.summary import OptSummary
+from interlace.results import criteria
 from interlace.results.lmer_result import LmerResult
+from interlace.results.tables import VARCORR_COLUMNS, VarCorrRow, covariance_rows
 
 if TYPE_CHECKING:
     from interlace.results.lme_summary import LmeSummary
@@ -184,13 +186,13 @@ class LmeResult:
     @property
     def aic(self) -> float:
         """``AIC(fit)``."""
-        return -2.0 * self.llf + 2.0 * self.df_model
+        return criteria.aic(self.llf, self.df_model)
 
     @property
     def bic(self) -> float:
         """``BIC(fit)``: nlme counts ``n − p`` observations for REML fits."""
         n = self.nobs - (len(self.fe_params) if self.fit.REML else 0)
-        return -2.0 * self.llf + math.log(n) * self.df_model
+        return criteria.bic(self.llf, self.df_model, n)
 
     @property
     def correlation_params(self) -> pd.Series:
@@ -225,20 +227,12 @@ class LmeResult:
         ``sdcor`` holds standard deviations on variance rows and correlations
         on covariance rows (``pdDiag`` levels have no covariance rows).
         """
-        rows: list[tuple[str, str | None, str | None, float, float]] = []
+        rows: list[VarCorrRow] = []
         for level in self.levels:
             names, cov = self.level_covariance(level)
-            sd = np.sqrt(np.diag(cov))
-            for i, name in enumerate(names):
-                rows.append((level.name, name, None, float(cov[i, i]), float(sd[i])))
-            if level.kind == "pdSymm":
-                for i in range(len(names)):
-                    for j in range(i + 1, len(names)):
-                        denom = sd[i] * sd[j]
-                        corr = float(cov[i, j] / denom) if denom > 0 else float("nan")
-                        rows.append((level.name, names[i], names[j], float(cov[i, j]), corr))
+            rows += covariance_rows(level.name, names, cov, covariances=level.kind == "pdSymm")
         rows.append(("Residual", None, None, self.scale, self.sigma))
-        return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+        return pd.DataFrame(rows, columns=VARCORR_COLUMNS)
 
     @cached_property
     def variance_components(self) -> dict[str, float | pd.DataFrame]:

@@ -9,7 +9,6 @@ quantiles of the standardized (Pearson) residuals and the group counts.
 
 from __future__ import annotations
 
-import math
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -19,11 +18,12 @@ import pandas as pd
 from interlace.formula.deparse import deparse
 from interlace.formula.parser import parse
 from interlace.results.rformat import (
+    RPrintout,
     abbreviate,
     format_fixed,
+    format_r,
     print_matrix,
     print_named,
-    sig_needed,
     zapsmall,
 )
 
@@ -41,26 +41,12 @@ def _deparse(text: str) -> str:
     return str(deparse(parse(text)))
 
 
-def _format_r(values: list[float]) -> list[str]:
-    """R's ``format()`` of a numeric vector, choosing scientific notation when it is narrower."""
-    fixed = format_fixed(values)
-    finite = [v for v in values if math.isfinite(v) and v != 0]
-    if not finite:
-        return fixed
-    sig = max(sig_needed(v, 7) for v in finite)
-    sci = [f"{v:.{sig - 1}e}" if math.isfinite(v) else str(v) for v in values]
-    width = max(len(t) for t in sci)
-    if max(len(t) for t in fixed) <= width:
-        return fixed
-    return [t.rjust(width) for t in sci]
-
-
 def _format_each(values: list[float]) -> list[str]:
     """Each value formatted on its own (R prints a numeric matrix column by column)."""
     return [format_fixed([v])[0] for v in values]
 
 
-class LmeSummary:
+class LmeSummary(RPrintout):
     """Summary tables of an :class:`LmeResult`; ``str()`` prints like nlme.
 
     Attributes
@@ -156,7 +142,7 @@ class LmeSummary:
         r = self.result
         tt = self.tTable
         cols = [format_fixed(zapsmall(tt[c].tolist(), 7)) for c in tt.columns[:-1]]
-        cols.append(_format_r([round(v, 4) for v in tt["p-value"]]))
+        cols.append(format_r([round(v, 4) for v in tt["p-value"]]))
         cells = [list(row) for row in zip(*cols, strict=True)]
         lines = [
             f"Fixed effects:  {_deparse(r.fixed)} ",
@@ -196,8 +182,9 @@ class LmeSummary:
         values = [str(c) for c in counts]
         return [*lines, "Number of Groups: ", *print_named(labels, values).split("\n")]
 
-    def __str__(self) -> str:
-        lines = [
+    def lines(self) -> list[str]:
+        """``print(summary(fit))``, line by line."""
+        return [
             *self._header(),
             "",
             *self._random(),
@@ -205,7 +192,3 @@ class LmeSummary:
             *self._fixed(),
             *self._tail(),
         ]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return str(self)

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal, overload
@@ -19,6 +18,7 @@ from interlace.engine.gaussian import GaussianObjective, profiled_deviance
 from interlace.engine.protocol import LmmDesign
 from interlace.optim.boundary import is_singular, rectify
 from interlace.optim.summary import OptSummary
+from interlace.results import criteria
 from interlace.results.tables import coef_frames, ranef_frames, unique_group_names, varcorr_frame
 
 if TYPE_CHECKING:
@@ -137,12 +137,12 @@ class LmerResult:
     @property
     def aic(self) -> float:
         """``AIC(fit)``."""
-        return -2.0 * self.llf + 2.0 * self.df_model
+        return criteria.aic(self.llf, self.df_model)
 
     @property
     def bic(self) -> float:
         """``BIC(fit)``."""
-        return -2.0 * self.llf + math.log(self.nobs) * self.df_model
+        return criteria.bic(self.llf, self.df_model, self.nobs)
 
     @property
     def REMLcrit(self) -> float | None:

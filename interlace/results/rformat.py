@@ -4,7 +4,9 @@
 needs at most ``digits`` significant digits; all values share the largest
 number of decimals any of them needs.  ``abbreviate`` follows R's
 ``abbreviate()`` (drop lower-case vowels from the right, then lower-case
-letters, never the first character).  ``sig_needed`` is the number of
+letters, never the first character).  ``format_r`` is ``format(x, digits)``
+with R's choice between fixed and scientific notation; ``RPrintout`` is the
+base of the printed summaries.  ``sig_needed`` is the number of
 significant digits R keeps for a value, and ``coefficient_cells`` rounds a
 coefficient table as ``printCoefmat`` does (shared by the lme4, GLMM and
 ordinal summaries).
@@ -55,6 +57,24 @@ def format_fixed(values: Sequence[float], digits: int = 7, nsmall: int = 0) -> l
     return [s.rjust(width) for s in out]
 
 
+def format_r(values: Sequence[float], digits: int = 7) -> list[str]:
+    """R's ``format(x, digits = digits)``: fixed notation unless scientific is narrower.
+
+    Scientific notation keeps the significant digits the most demanding
+    finite, non-zero value needs (``sig_needed``), shared by all values.
+    """
+    fixed = format_fixed(values, digits)
+    finite = [abs(float(v)) for v in values if math.isfinite(v) and v != 0]
+    if not finite:
+        return fixed
+    sig = max(sig_needed(v, digits) for v in finite)
+    sci = [f"{v:.{sig - 1}e}" if math.isfinite(v) else str(v) for v in values]
+    width = max(len(t) for t in sci)
+    if max(len(t) for t in fixed) <= width:
+        return fixed
+    return [t.rjust(width) for t in sci]
+
+
 def r_round(x: float, digits: float) -> float:
     """R's ``round(x, digits)`` with ``digits`` rounded to an integer first."""
     return round(x, math.floor(digits + 0.5))
@@ -93,6 +113,20 @@ def abbreviate(name: str, minlength: int) -> str:
                 del chars[i]
             i -= 1
     return chars[0] + "".join(c for c in chars[1:] if not c.isspace())
+
+
+class RPrintout:
+    """A summary whose ``str()`` (and ``repr()``) is R's printout: :meth:`lines` joined."""
+
+    def lines(self) -> list[str]:
+        """The printout, line by line."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def print_named(names: Sequence[str], values: Sequence[str]) -> str:

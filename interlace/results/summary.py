@@ -11,6 +11,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from interlace.results.rformat import (
+    RPrintout,
     abbreviate,
     coefficient_cells,
     format_fixed,
@@ -30,7 +31,7 @@ DIGITS = 4
 COR_MAX = 12
 
 
-class LmerSummary:
+class LmerSummary(RPrintout):
     """Summary tables of an :class:`LmerResult`; ``str()`` prints like lme4.
 
     Attributes
@@ -198,8 +199,9 @@ class LmerSummary:
             "",
         ]
 
-    def __str__(self) -> str:
-        lines = [
+    def lines(self) -> list[str]:
+        """``print(summary(fit))``, line by line."""
+        return [
             *self._title(),
             "",
             *self._criterion(),
@@ -210,10 +212,6 @@ class LmerSummary:
             *self._fixed(),
             *self._messages(),
         ]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return str(self)
 
 
 def _r_scalar(x: float) -> str:

@@ -13,6 +13,10 @@ from interlace.errors import FormulaError
 
 FloatArray = NDArray[np.float64]
 
+#: One row of ``as.data.frame(VarCorr(fit))``: ``grp, var1, var2, vcov, sdcor``.
+VarCorrRow = tuple[str, str | None, str | None, float, float]
+VARCORR_COLUMNS = ["grp", "var1", "var2", "vcov", "sdcor"]
+
 
 def unique_group_names(groups: Sequence[str]) -> list[str]:
     """lme4's labels for terms sharing a factor: ``g``, ``g.1``, ``g.2`` (``make.unique``)."""
@@ -36,21 +40,33 @@ def varcorr_frame(
     Columns ``grp, var1, var2, vcov, sdcor``; ``sdcor`` holds standard
     deviations on variance rows and correlations on covariance rows.
     """
-    rows: list[tuple[str, str | None, str | None, float, float]] = []
+    rows: list[VarCorrRow] = []
     labels = unique_group_names([t.group for t in terms])
     for label, term, lam in zip(labels, terms, lams, strict=True):
-        cov = sigma**2 * (lam @ lam.T)
-        sd = np.sqrt(np.diag(cov))
-        names = list(term.names)
-        for i, name in enumerate(names):
-            rows.append((label, name, None, float(cov[i, i]), float(sd[i])))
+        rows += covariance_rows(label, term.names, sigma**2 * (lam @ lam.T))
+    rows.append(("Residual", None, None, sigma**2, sigma))
+    return pd.DataFrame(rows, columns=VARCORR_COLUMNS)
+
+
+def covariance_rows(
+    group: str, names: Sequence[str], cov: FloatArray, *, covariances: bool = True
+) -> list[VarCorrRow]:
+    """One term's rows of ``as.data.frame(VarCorr(fit))``.
+
+    The variances with their standard deviations, then (with ``covariances``)
+    each pair's covariance with its correlation (missing when an SD is 0).
+    """
+    sd = np.sqrt(np.diag(cov))
+    rows: list[VarCorrRow] = [
+        (group, name, None, float(cov[i, i]), float(sd[i])) for i, name in enumerate(names)
+    ]
+    if covariances:
         for i in range(len(names)):
             for j in range(i + 1, len(names)):
                 denom = sd[i] * sd[j]
                 corr = float(cov[i, j] / denom) if denom > 0 else float("nan")
-                rows.append((label, names[i], names[j], float(cov[i, j]), corr))
-    rows.append(("Residual", None, None, sigma**2, sigma))
-    return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+                rows.append((group, names[i], names[j], float(cov[i, j]), corr))
+    return rows
 
 
 def ranef_frames(

@@ -52,6 +52,12 @@ class AccessorCalls(ModelCalls):
             return pycode.mapping({k: fit.attr(v) for k, v in mapping.GLMMTMB_PARTS.items()})
         if cls == "coxme" and name in ("logLik", "AIC", "BIC"):
             return self._coxme_loglik(node, name, matched, fit)
+        for extra in matched.dots:
+            raise UnsupportedError(
+                f"{name}(): {extra.name or 'an extra argument'} is not translated", extra
+            )
+        if cls == "coxme":
+            self._coxme_notes(node, name, matched)
         positional: list[Py] = []
         kwargs: dict[str, Py] = {}
         for formal, arg in matched.matched.items():
@@ -64,9 +70,33 @@ class AccessorCalls(ModelCalls):
                 'resid are response residuals: write type = "response"',
                 node,
             )
-        if acc.method:
-            return fit.method(acc.python, *positional, **kwargs)
-        return fit.attr(acc.python)
+        python, method = acc.overrides.get(cls, (acc.python, acc.method))
+        if method:
+            return fit.method(python, *positional, **kwargs)
+        return fit.attr(python)
+
+    def _coxme_notes(self, node: ast.Call, name: str, matched: MatchedCall) -> None:
+        """Where interlace's coxme results go beyond coxme 2.2-22 (which R would not run)."""
+        if name == "fitted":
+            self.note(
+                "coxme has no fitted() method (R returns NULL); interlace gives the fit's "
+                "linear predictor X beta + Z b (fit$linear.predictor)",
+                node,
+            )
+        elif name in ("residuals", "resid"):
+            if "type" not in matched.matched:
+                self.note(
+                    "coxme has no residuals() method (R returns NULL); interlace gives the "
+                    "martingale residuals of the Cox model with the random effects as an "
+                    "offset (survival's residuals.coxph)",
+                    node,
+                )
+        elif name == "predict" and "newdata" in matched.matched:
+            self.note(
+                "coxme 2.2-22's predict() stops on newdata ('not yet supported'); interlace "
+                "predicts new rows with their groups' random effects",
+                node,
+            )
 
     def _accessor_argument(
         self,
@@ -85,8 +115,22 @@ class AccessorCalls(ModelCalls):
             if not (isinstance(value, ast.Number) and value.value == 1e-4):
                 raise UnsupportedError("isSingular(tol =) other than 1e-4 is not translated", arg)
         elif name in ("residuals", "resid") and formal == "type":
-            if text_value(value) != "response":
+            kind = text_value(value)
+            if cls == "coxme" and kind in mapping.COXME_RESIDUALS:
+                kwargs["type"] = pycode.string(kind)
+            elif cls == "coxme":
+                raise UnsupportedError(
+                    "residuals() of a coxme fit are translated for type = "
+                    + ", ".join(f'"{t}"' for t in mapping.COXME_RESIDUALS),
+                    arg,
+                )
+            elif kind != "response":
                 raise UnsupportedError('only residuals(type = "response") is translated', arg)
+        elif cls == "coxme" and name == "predict" and formal == "type":
+            kind = text_value(value)
+            if kind not in mapping.COXME_PREDICT_TYPES:
+                raise UnsupportedError('predict() of a coxme fit has type = "lp" or "risk"', arg)
+            kwargs["type"] = pycode.string(kind)
         elif formal == "re.form" and formal in acc.args:
             kwargs["re_form"] = self._re_form(value)
         elif name == "confint" and formal == "method":
@@ -208,6 +252,8 @@ class AccessorCalls(ModelCalls):
                 self.pd("DataFrame"),
                 (pycode.mapping({k: fit.attr(v) for k, v in columns.items()}),),
             )
+        if cls == "lme":  # summary(fit)$tTable
+            return fit.method("coef_table")
         raise UnsupportedError(f"the coefficient table of a {cls} fit is not translated", where)
 
     def anova_call(self, node: ast.Call) -> Py:
@@ -223,7 +269,11 @@ class AccessorCalls(ModelCalls):
             if arg.name is not None:
                 raise UnsupportedError(f"anova(): {arg.name} = is not translated", arg)
         kwargs: dict[str, Py] = {}
-        if others and cls in ("clmm", "coxme"):
+        if others and cls == "coxme":
+            if matched.matched.keys() - {"object"}:
+                raise UnsupportedError("anova() of coxme fits takes only the fits", node)
+            return fit.method("anova", *(self.expr(a.value) for a in others))
+        if others and cls in ("clmm", "lme"):
             raise UnsupportedError(
                 f"anova() of {cls} fits (a likelihood-ratio test) is not translated: "
                 f"interlace's {cls} results have no anova() yet; compare the fits' llf",

@@ -27,7 +27,7 @@ from interlace.translate import mapping, pycode
 from interlace.translate.accessors import AccessorCalls
 from interlace.translate.core import SymbolKind, UnsupportedError, strip_parens
 from interlace.translate.errors import TranslationError, locate
-from interlace.translate.models import match, text_value
+from interlace.translate.models import logical, match, text_value
 from interlace.translate.pycode import Py
 from interlace.translate.rbase import BaseCalls
 
@@ -616,6 +616,9 @@ class Translator(AccessorCalls, BaseCalls):
         raise UnsupportedError(f"the R function {func}() has no translation", node)
 
     def _coef(self, node: ast.Call) -> Py:
+        structure = self._cor_struct_fit(node.args[0].value) if node.args else None
+        if structure is not None:
+            return self._correlation_coef(node, structure)
         if len(node.args) == 1:
             inner = strip_parens(node.args[0].value)
             if isinstance(inner, ast.Call) and inner.func == "summary" and len(inner.args) == 1:
@@ -627,6 +630,31 @@ class Translator(AccessorCalls, BaseCalls):
                     (pycode.sequence([fit.attr("thresholds"), fit.attr("fe_params")]),),
                 )
         return self.accessor_call(node, "coef")
+
+    def _cor_struct_fit(self, node: ast.Node) -> ast.Node | None:
+        """The lme fit of ``fit$modelStruct$corStruct``, else ``None``."""
+        path: list[str] = []
+        bare = strip_parens(node)
+        while isinstance(bare, ast.BinaryOp) and bare.op == "$" and len(path) < 2:
+            path.insert(0, text_value(bare.right) or "")
+            bare = strip_parens(bare.left)
+        if path == ["modelStruct", "corStruct"] and self.model_class(bare) == "lme":
+            return bare
+        return None
+
+    def _correlation_coef(self, node: ast.Call, fit: ast.Node) -> Py:
+        """``coef(fit$modelStruct$corStruct, unconstrained = FALSE)``: the correlation
+        parameter on its natural scale (nlme's default is its unconstrained transform)."""
+        matched = match(node, ("object", "unconstrained", "..."), "coef").matched
+        unconstrained = matched.get("unconstrained")
+        if unconstrained is None or logical(unconstrained.value) is not False:
+            raise UnsupportedError(
+                "coef() of an lme correlation structure is translated with "
+                "unconstrained = FALSE (the parameter itself, interlace's "
+                "correlation_params); nlme's default is its unconstrained transform",
+                node,
+            )
+        return self.expr(fit).attr("correlation_params")
 
     def _get_me(self, node: ast.Call) -> Py:
         matched = match(node, ("object", "name", "..."), "getME").matched

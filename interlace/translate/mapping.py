@@ -34,6 +34,7 @@ ArgKind = Literal[
     "string",  # a character string (or a bare name R turns into one, e.g. link = probit)
     "value",  # any expression
     "correlation",  # nlme correlation structure corAR1(...) etc.
+    "random",  # nlme random effects: ~ x | g, pdDiag(~ x), list(g = ...)
 ]
 
 
@@ -305,7 +306,7 @@ LME = Fitter(
             "fixed": Arg(None, "formula"),
             "data": Arg(None, "data"),
             "subset": Arg(None, "subset"),
-            "random": Arg("random", "onesided"),
+            "random": Arg("random", "random"),
             "correlation": Arg("correlation", "correlation"),
             "method": Arg("method", "string"),
             "na.action": Arg("na_action", "na_action"),
@@ -424,6 +425,9 @@ CORRELATIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 """nlme correlation structures interlace has, with their R formals."""
 
+PD_CLASSES = ("pdSymm", "pdDiag")
+"""nlme positive-definite classes interlace has for ``lme(random = )``."""
+
 # ---------------------------------------------------------------------------------- accessors
 
 
@@ -447,6 +451,8 @@ class Accessor:
         Model classes for which R has this accessor.
     unavailable : frozenset
         Model classes for which R has it but interlace's result does not (yet).
+    overrides : mapping
+        Model classes whose result spells it otherwise → (``python``, ``method``).
     """
 
     python: str
@@ -456,6 +462,7 @@ class Accessor:
     ignored: Mapping[str, str] = field(default_factory=dict)
     models: frozenset[str] = frozenset({"lmer", "glmer", "glmmTMB", "clmm", "coxme", "lme"})
     unavailable: frozenset[str] = frozenset()
+    overrides: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
 
 
 _MERMOD = frozenset({"lmer", "glmer"})
@@ -470,7 +477,7 @@ ACCESSORS: Mapping[str, Accessor] = MappingProxyType(
             formals=("condVar", "drop", "whichel", "postVar", "..."),
             args={"condVar": "condVar"},
         ),
-        "coef": Accessor("coef", method=True, unavailable=frozenset({"coxme"})),
+        "coef": Accessor("coef", method=True, overrides={"coxme": ("fe_params", False)}),
         "VarCorr": Accessor("varcorr", method=True),
         "sigma": Accessor("sigma", models=frozenset({"lmer", "glmer", "glmmTMB", "lme"})),
         "logLik": Accessor("llf"),
@@ -481,7 +488,7 @@ ACCESSORS: Mapping[str, Accessor] = MappingProxyType(
         ),
         "nobs": Accessor("nobs"),
         "vcov": Accessor("cov_params", method=True),
-        "fitted": Accessor("fittedvalues", models=frozenset({"lmer", "glmer", "glmmTMB", "lme"})),
+        "fitted": Accessor("fittedvalues", models=_NOT_CLMM),
         "isSingular": Accessor("is_singular", formals=("tol",), models=_MERMOD),
         "REMLcrit": Accessor("REMLcrit", models=frozenset({"lmer"})),
         "predict": Accessor(
@@ -508,7 +515,6 @@ ACCESSORS: Mapping[str, Accessor] = MappingProxyType(
                 "allow.new.levels": "allow_new_levels",
             },
             models=frozenset({"lmer", "glmer", "glmmTMB", "coxme", "lme"}),
-            unavailable=frozenset({"coxme"}),
         ),
         "simulate": Accessor(
             "simulate",
@@ -554,13 +560,24 @@ ACCESSORS: Mapping[str, Accessor] = MappingProxyType(
         "residuals": Accessor(
             "resid",
             formals=("type", "scaled", "..."),
-            models=frozenset({"lmer", "glmer", "glmmTMB", "lme"}),
+            models=_NOT_CLMM,
+            args={"type": "type"},
+            overrides={"coxme": ("residuals", True)},
+        ),
+        "intervals": Accessor(
+            "intervals", method=True, models=frozenset({"lme"}), unavailable=frozenset({"lme"})
         ),
     }
 )
 """R accessor → :class:`Accessor` (``resid`` is an alias of ``residuals``)."""
 
 ACCESSOR_ALIASES: Mapping[str, str] = MappingProxyType({"resid": "residuals"})
+
+#: The residual types of interlace's coxme results (survival's ``residuals.coxph`` types).
+COXME_RESIDUALS = ("martingale", "deviance", "score")
+
+#: coxme's ``predict(fit, type = )`` types.
+COXME_PREDICT_TYPES = ("lp", "risk")
 
 #: What ``confint(fit)`` does by default in R, per model class.
 CONFINT_DEFAULT_METHOD: Mapping[str, str] = MappingProxyType(

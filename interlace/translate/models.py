@@ -267,6 +267,8 @@ class ModelCalls(TranslatorCore):
             return self.onesided_value(node)
         if kind == "correlation":
             return self.correlation_value(node)
+        if kind == "random":
+            return self.random_value(node)
         return self.expr(node)
 
     def onesided_value(self, node: ast.Node) -> Py:
@@ -291,10 +293,44 @@ class ModelCalls(TranslatorCore):
         matched = match(bare, mapping.CORRELATIONS[bare.func], bare.func)
         kwargs = {}
         for name, arg in matched.matched.items():
-            if name != "form":
-                raise UnsupportedError(f"{bare.func}(): {name} = is not translated", arg)
-            kwargs["form"] = self.onesided_value(arg.value)
+            if name == "form":
+                kwargs["form"] = self.onesided_value(arg.value)
+            elif name == "value":
+                kwargs["value"] = self.expr(arg.value)
+            elif logical(arg.value) is not False:  # fixed = TRUE: R keeps the value fixed
+                raise UnsupportedError(
+                    f"{bare.func}(fixed = TRUE) is not translated: interlace estimates the "
+                    "correlation parameter",
+                    arg,
+                )
         return pycode.call(self.interlace(bare.func), (), kwargs)
+
+    def random_value(self, node: ast.Node) -> Py:
+        """nlme's ``random =``: ``~ x | g``, ``pdDiag(~ x)``, or ``list(g = ..., h = ...)``."""
+        bare = strip_parens(node)
+        if isinstance(bare, ast.Call) and bare.func in mapping.PD_CLASSES:
+            form = match(bare, ("form", "..."), bare.func).matched.get("form")
+            if form is None or len(bare.args) != 1:
+                raise UnsupportedError(f"{bare.func}(): only its formula is translated", node)
+            return pycode.call(self.interlace(bare.func), (self.onesided_value(form.value),))
+        if isinstance(bare, ast.Call) and bare.func == "list":
+            items: dict[str, Py] = {}
+            for arg in bare.args:
+                value = strip_parens(arg.value)
+                if arg.name is None or (isinstance(value, ast.Call) and value.func == "list"):
+                    raise UnsupportedError(
+                        "random = list(...) needs one named entry per grouping factor", arg
+                    )
+                items[arg.name] = self.random_value(value)
+            return pycode.mapping(items)
+        if isinstance(bare, ast.Call):
+            raise UnsupportedError(
+                "interlace has the random-effects classes "
+                + " and ".join(mapping.PD_CLASSES)
+                + f" only, not {bare.func}()",
+                node,
+            )
+        return self.onesided_value(node)
 
     # ------------------------------------------------------------------ family
     def _family_parts(self, node: ast.Node) -> tuple[str, str | None, ast.Node]:

@@ -51,14 +51,17 @@ _BINARY = {
 class Py:
     """A Python expression: its source ``text`` and the precedence ``prec`` of its top operator.
 
-    A call also keeps its ``head`` (``interlace.lmer``) and argument ``parts``, so that
-    :func:`line` can lay a long call out one argument per line.
+    A call also keeps its ``head`` (``interlace.lmer``), its argument ``parts`` and, per
+    part, the keyword prefix and value (``None`` for a ``**{...}`` part), so that
+    :func:`line` can lay a long call out one argument per line, and a long argument that is
+    itself a call the same way.
     """
 
     text: str
     prec: int = ATOM
     head: str = ""
     parts: tuple[str, ...] = ()
+    values: tuple[tuple[str, Py] | None, ...] = ()
 
     def at_least(self, prec: int) -> str:
         """The text, parenthesised if it binds less tightly than ``prec``."""
@@ -103,16 +106,18 @@ def unary(op: str, operand: Py) -> Py:
 
 def call(func: str, args: Iterable[Py] = (), kwargs: dict[str, Py] | None = None) -> Py:
     """``func(args..., key=value...)``; keys that are not identifiers go through ``**{...}``."""
-    parts = [a.text for a in args]
+    values: list[tuple[str, Py] | None] = [("", a) for a in args]
     odd: list[str] = []
     for key, value in (kwargs or {}).items():
         if key.isidentifier() and not keyword.iskeyword(key):
-            parts.append(f"{key}={value.text}")
+            values.append((f"{key}=", value))
         else:
             odd.append(f"{string(key).text}: {value.text}")
+    parts = [f"{v[0]}{v[1].text}" for v in values if v is not None]
     if odd:
         parts.append("**{" + ", ".join(odd) + "}")
-    return Py(f"{func}({', '.join(parts)})", head=func, parts=tuple(parts))
+        values.append(None)
+    return Py(f"{func}({', '.join(parts)})", head=func, parts=tuple(parts), values=tuple(values))
 
 
 def string(value: str) -> Py:
@@ -137,12 +142,21 @@ LINE_LENGTH = 100
 _MAX_HEAD = 60  # a longer call head is left on one line: splitting it reads worse
 
 
-def line(prefix: str, value: Py, suffix: str = "") -> list[str]:
-    """``prefix + value + suffix`` as one line, or a long call with one argument per line."""
+def line(prefix: str, value: Py, suffix: str = "", max_head: int = _MAX_HEAD) -> list[str]:
+    """``prefix + value + suffix`` as one line, or a long call with one argument per line
+    (an argument that is a long call too is laid out the same way, whatever its head)."""
     text = f"{prefix}{value.text}{suffix}"
-    if len(text) <= LINE_LENGTH or not value.parts or len(prefix + value.head) > _MAX_HEAD:
+    if len(text) <= LINE_LENGTH or not value.parts or len(prefix + value.head) > max_head:
         return [text]
-    return [f"{prefix}{value.head}(", *(f"    {p}," for p in value.parts), f"){suffix}"]
+    indent = prefix[: len(prefix) - len(prefix.lstrip(" "))]
+    inner = indent + "    "
+    lines = [f"{prefix}{value.head}("]
+    for part, keyed in zip(value.parts, value.values, strict=True):
+        if keyed is None:
+            lines.append(f"{inner}{part},")
+        else:
+            lines += line(f"{inner}{keyed[0]}", keyed[1], ",", LINE_LENGTH - 1)
+    return [*lines, f"{indent}){suffix}"]
 
 
 _INVALID = re.compile(r"\W")

@@ -2,7 +2,8 @@
 
 Parity bar: thresholds and β to 1e-4 relative (1e-5 absolute for the small
 interaction of the cloglog case, whose relative error is 2e-4 while interlace's
-log-likelihood is the higher one), random-effect SDs to 1e-3, log-likelihood
+log-likelihood is the higher one; 1e-4 absolute for soup_crossed, where ordinal
+stops at max.grad 3e-3 on a flat ridge), random-effect SDs to 1e-3, log-likelihood
 at least R's − 1e-4, standard errors to 2e-3 relative (both are central
 differences of the objective with step 1e-4).
 """
@@ -25,9 +26,10 @@ def test_estimates_match_ordinal(case: Case) -> None:
     assert list(fit.thresholds.index) == list(ref["alpha"]["names"])
     assert list(fit.fe_params.index) == list(ref["beta"]["names"])
     assert list(fit.threshold_values.index) == list(ref["Theta"]["names"])
-    np.testing.assert_allclose(fit.thresholds, ref["alpha"]["values"], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(fit.fe_params, ref["beta"]["values"], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(fit.threshold_values, ref["Theta"]["values"], rtol=1e-4)
+    atol = case.atol
+    np.testing.assert_allclose(fit.thresholds, ref["alpha"]["values"], rtol=1e-4, atol=atol)
+    np.testing.assert_allclose(fit.fe_params, ref["beta"]["values"], rtol=1e-4, atol=atol)
+    np.testing.assert_allclose(fit.threshold_values, ref["Theta"]["values"], rtol=1e-4, atol=atol)
     sds = np.concatenate([np.atleast_1d(v["stddev"]) for v in ref["varcorr"]])
     vc = fit.varcorr()
     vc = vc[vc["var2"].isna()]

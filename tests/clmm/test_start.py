@@ -100,4 +100,9 @@ def test_negative_sd_and_non_finite_values() -> None:
         clmm(CROSSED, _wine(), start=[*good, 1.0, -0.1])
     with pytest.raises(StartingValuesError, match="not finite for contactyes"):
         clmm(JUDGE, _wine(), start=[*good[:5], np.nan, 0.0])
+    with pytest.raises(StartingValuesError, match="must be numbers"):
+        clmm(JUDGE, _wine(), start="ordinal")
+    # increasing thresholds, but every rating-1 row gets probability ~0 (exp(-800))
+    with pytest.raises(StartingValuesError, match="non-finite likelihood"):
+        clmm(JUDGE, _wine(), start=[-800.0, 1.5, 4.2, 6.1, 3.0, 1.8, 0.0])
     assert issubclass(StartingValuesError, ValueError)

@@ -27,16 +27,25 @@ CORPUS = load_corpus(PARITY / "corpus.json")
 #: Cases whose interlace fit takes more than a few seconds.
 SLOW = frozenset({"coxme_cgd_counting", "coxme_eortc_slope"})
 #: Levels each model function records: glmer.nb has no deviance function to evaluate at given
-#: parameters, clmm no lme4 design, coxme neither.
+#: parameters, clmm no lme4 design, coxme neither; lme neither, and nlme's coefficient table (DF)
+#: always.
 LEVELS = {
     "lmer": {"design", "objective", "fit"},
     "glmer": {"design", "objective", "fit"},
     "glmer.nb": {"design", "fit"},
     "clmm": {"objective", "fit"},
     "coxme": {"fit"},
+    "lme": {"fit", "ddf"},
 }
 #: The R package that fits each model function.
-PACKAGE = {"lmer": "lme4", "glmer": "lme4", "glmer.nb": "lme4", "clmm": "ordinal", "coxme": "coxme"}
+PACKAGE = {
+    "lmer": "lme4",
+    "glmer": "lme4",
+    "glmer.nb": "lme4",
+    "clmm": "ordinal",
+    "coxme": "coxme",
+    "lme": "nlme",
+}
 
 
 def _function(case: ParityCase) -> str:

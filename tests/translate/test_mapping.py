@@ -389,13 +389,142 @@ def test_model_specific_accessors() -> None:
     assert last(cox + 'logLik(x, type = "integrated")') == "print(x.llf)"
     assert last(cox + "AIC(x)") == "print(x.aic)"
     assert last(cox + "BIC(x)") == "print(x.bic)"
-    assert "no predict yet" in str(error(cox + "predict(x)"))
-    assert "no anova() yet" in str(error(cox + "y <- update(x, . ~ . - a)\nanova(y, x)"))
+    assert last(cox + "predict(x)") == "print(x.predict())"
+    assert last(cox + "y <- update(x, . ~ . - a)\nanova(y, x)") == "print(y.anova(x))"
     clmm = "m <- clmm(r ~ a + (1 | g), d)\n"
     assert "no confint yet" in str(error(clmm + "confint(m)"))
     assert "no anova() yet" in str(error(clmm + "m0 <- update(m, . ~ . - a)\nanova(m0, m)"))
     lme = "l <- lme(y ~ x, d, random = ~ 1 | g)\n"
     assert last(lme + "l$sigma") == "print(l.sigma)"
+
+
+@pytest.mark.parametrize(
+    ("call", "python"),
+    [
+        ("coef(x)", "x.fe_params"),
+        ("fixef(x)", "x.fe_params"),
+        ("ranef(x)", "x.ranef()"),
+        ("VarCorr(x)", "x.varcorr()"),
+        ("fitted(x)", "x.fittedvalues"),
+        ("residuals(x)", "x.residuals()"),
+        ('residuals(x, type = "deviance")', 'x.residuals(type="deviance")'),
+        ('resid(x, type = "score")', 'x.residuals(type="score")'),
+        ('predict(x, type = "risk")', 'x.predict(type="risk")'),
+        ("predict(x, d)", "x.predict(d)"),
+        ("anova(x, y, x)", "x.anova(y, x)"),
+    ],
+)
+def test_coxme_accessors(call: str, python: str) -> None:
+    setup = "x <- coxme(Surv(t, s) ~ a + (1 | g), d)\ny <- coxme(Surv(t, s) ~ (1 | g), d)\n"
+    assert last(setup + call) == f"print({python})"
+
+
+@pytest.mark.parametrize(
+    ("call", "note"),
+    [
+        ("fitted(x)", "coxme has no fitted() method (R returns NULL)"),
+        ("residuals(x)", "coxme has no residuals() method (R returns NULL)"),
+        ("predict(x, newdata = d)", "coxme 2.2-22's predict() stops on newdata"),
+    ],
+)
+def test_coxme_accessors_beyond_coxme_are_noted(call: str, note: str) -> None:
+    python = translate("x <- coxme(Surv(t, s) ~ a + (1 | g), d)\n" + call)
+    assert note in " ".join(python.replace("#    ", "").split())
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        ('residuals(x, type = "schoenfeld")', 'type = "martingale", "deviance", "score"'),
+        ('predict(x, type = "expected")', 'type = "lp" or "risk"'),
+        ("coef(x, 1)", "coef(): an extra argument is not translated"),
+        ("anova(x, y, refit = FALSE)", "anova() of coxme fits takes only the fits"),
+    ],
+)
+def test_coxme_accessor_errors(call: str, words: str) -> None:
+    setup = "x <- coxme(Surv(t, s) ~ a + (1 | g), d)\ny <- coxme(Surv(t, s) ~ (1 | g), d)\n"
+    assert words in str(error(setup + call))
+
+
+@pytest.mark.parametrize(
+    ("call", "python"),
+    [
+        (
+            "lme(y ~ x, d, random = ~ x | g)",
+            'interlace.lme("y ~ x", d, random="~x | g")',
+        ),
+        (
+            "lme(y ~ x, d, random = ~ 1 | a/b, method = 'ML')",
+            'interlace.lme("y ~ x", d, random="~1 | a/b", method="ML")',
+        ),
+        (
+            "lme(y ~ x, d, random = pdDiag(~ x))",
+            'interlace.lme("y ~ x", d, random=interlace.pdDiag("~x"))',
+        ),
+        (
+            "lme(y ~ x, d, random = list(a = ~ 1, b = pdSymm(~ x)))",
+            'interlace.lme("y ~ x", d, random={"a": "~1", "b": interlace.pdSymm("~x")})',
+        ),
+        (
+            "lme(y ~ x, d, random = ~ 1 | g, correlation = corAR1(0.2, ~ t | g))",
+            'interlace.lme("y ~ x", d, random="~1 | g", '
+            'correlation=interlace.corAR1(value=0.2, form="~t | g"))',
+        ),
+        (
+            "lme(y ~ x, d, random = ~ 1 | g, correlation = corCompSymm(form = ~ 1 | g, "
+            "fixed = FALSE))",
+            'interlace.lme("y ~ x", d, random="~1 | g", '
+            'correlation=interlace.corCompSymm(form="~1 | g"))',
+        ),
+    ],
+)
+def test_lme_calls(call: str, python: str) -> None:
+    one_line = joined(f"m <- {call}").replace("( ", "(").replace(", )", ")")
+    assert one_line == f"m = {python}"
+
+
+@pytest.mark.parametrize(
+    ("call", "python"),
+    [
+        ("fixef(l)", "l.fe_params"),
+        ("ranef(l)", "l.ranef()"),
+        ("VarCorr(l)", "l.varcorr()"),
+        ("summary(l)", "l.summary()"),
+        ("summary(l)$tTable", "l.coef_table()"),
+        ("logLik(l)", "l.llf"),
+        ("AIC(l)", "l.aic"),
+        ("BIC(l)", "l.bic"),
+        ("sigma(l)", "l.sigma"),
+        ("fitted(l)", "l.fittedvalues"),
+        ("residuals(l)", "l.resid"),
+        ("predict(l, d)", "l.predict(d)"),
+        ("coef(l$modelStruct$corStruct, unconstrained = FALSE)", "l.correlation_params"),
+    ],
+)
+def test_lme_accessors(call: str, python: str) -> None:
+    setup = "l <- lme(y ~ x, d, random = ~ 1 | g, correlation = corAR1())\n"
+    assert last(setup + call) == f"print({python})"
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        ("intervals(l)", "intervals() of a lme fit is not translated"),
+        ("coef(l$modelStruct$corStruct)", "unconstrained = FALSE"),
+        ("fitted(l, level = 0)", "fitted(): level is not translated"),
+        ("m <- update(l, method = 'ML')\nanova(l, m)", "interlace's lme results have no anova()"),
+        (
+            "m <- lme(y ~ x, d, random = ~ 1 | g, correlation = corAR1(fixed = TRUE))",
+            "fixed = TRUE",
+        ),
+        ("m <- lme(y ~ x, d, random = pdCompSymm(~ x))", "pdSymm and pdDiag only"),
+        ("m <- lme(y ~ x, d, random = list(~ 1))", "one named entry per grouping factor"),
+        ("m <- lme(y ~ x, d, random = ~ 1 | g, correlation = corARMA(p = 2))", "corAR1"),
+    ],
+)
+def test_lme_errors(call: str, words: str) -> None:
+    setup = "l <- lme(y ~ x, d, random = ~ 1 | g, correlation = corAR1())\n"
+    assert words in str(error(setup + call))
 
 
 @pytest.mark.parametrize(
@@ -549,6 +678,7 @@ def _members(cls: type) -> set[str]:
         ("glmer", "GlmerResult"),
         ("clmm", "ClmmResult"),
         ("coxme", "CoxmeResult"),
+        ("lme", "LmeResult"),
     ],
 )
 def test_translated_accessors_exist_on_the_results(model: str, result: str) -> None:
@@ -558,7 +688,7 @@ def test_translated_accessors_exist_on_the_results(model: str, result: str) -> N
     members = _members(getattr(interlace, result))
     for name, acc in mapping.ACCESSORS.items():
         if model in acc.models and model not in acc.unavailable:
-            assert acc.python in members, (name, model)
+            assert acc.overrides.get(model, (acc.python,))[0] in members, (name, model)
     assert mapping.MODEL_DF[model] in members
 
 

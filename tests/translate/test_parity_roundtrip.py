@@ -25,12 +25,17 @@ from .corpus_run import CORPUS, run
 
 pytestmark = pytest.mark.r
 
-#: script -> the fits of the script compared through the harness (lmer, glmer, glmer.nb, clmm).
+#: script -> the fits of the script compared through the harness (lmer, lmerTest's df, glmer
+#: with three links and nAGQ values, glmer.nb, clmm with two links and threshold structures).
 CASES = {
     "01_sleepstudy_lmer.R": ("fm1",),
     "05_cbpp_glmer.R": ("gm1", "gm_probit", "gm_agq"),
     "07_grouseticks_counts.R": ("gp", "gnb"),
     "10_wine_clmm.R": ("fm_clmm",),
+    "12_lme_orthodont.R": ("fm_lme", "fm_ml", "fm_ar1"),
+    "14_lmerTest.R": ("fm",),
+    "24_soup_clmm.R": ("fm_soup",),
+    "27_ovary_lme.R": ("fm_ov",),
     "29_dyestuff2_singular.R": ("fm_d2",),
 }
 #: glmer.nb: lme4 reports the log-likelihood of its refit(), not the Laplace log-likelihood at
@@ -76,3 +81,5 @@ def test_translated_script_passes_the_parity_harness(script: str) -> None:
     assert len(reports) == len(CASES[script])
     for report in reports:
         assert report.passed, str(report)
+        if "library(lmerTest)" in code:  # Satterthwaite and Kenward-Roger tables compared too
+            assert "ddf" in set(report.table["level"])

@@ -16,7 +16,7 @@ import pytest
 
 import interlace
 from interlace import datasets
-from interlace.errors import TranslationWarning
+from interlace.errors import InterlaceWarning, TranslationWarning
 from interlace.translate import FitterUnavailableError, TranslationError, r
 from interlace.translate.cli import add_subparser, run
 
@@ -54,6 +54,42 @@ def test_r_fits_glmer_calls_as_lme4(r_outputs: Callable[[str, str], Any]) -> Non
     np.testing.assert_allclose(fit.fe_params, want, rtol=1e-4)
     np.testing.assert_allclose(fit.theta, expected["theta"], rtol=1e-3)
     assert fit.llf >= expected["logLik"] - 1e-4
+
+
+def test_r_fits_lme_calls_as_nlme(r_outputs: Callable[[str, str], Any]) -> None:
+    """Pasted nlme calls of corpus scripts 32 and 26 give nlme's fits (fixtures/R/translate.R):
+    a pdDiag list, and random slopes with a continuous-time AR(1) correlation by ML."""
+    scripts = r_outputs("translate.R", "translate")["roundtrip"]["scripts"]
+    calls = {
+        ("32_lme_accessors.R", "fm_diag"): "library(nlme)\nfm_diag <- lme(distance ~ age, "
+        "data = Orthodont, random = list(Subject = pdDiag(~ age)), method = 'ML')",
+        ("26_bodyweight_lme.R", "fm_bw"): "lme(weight ~ Time * Diet, data = BodyWeight, "
+        "random = ~ Time | Rat, correlation = corCAR1(form = ~ Time | Rat), method = 'ML')",
+    }
+    for (script, name), code in calls.items():
+        expected = scripts[script][name]
+        fit = r(code)
+        assert type(fit).__name__ == "LmeResult"
+        assert fit.method == "ML"
+        assert list(fit.fe_params.index) == expected["fixef_names"]
+        want = [expected["fixef"][k] for k in expected["fixef_names"]]
+        np.testing.assert_allclose(fit.fe_params, want, rtol=1e-4)
+        assert fit.llf == pytest.approx(expected["logLik"], abs=1e-6)
+        np.testing.assert_allclose(fit.correlation_params, expected["correlation"], rtol=1e-3)
+
+
+def test_r_fits_coxme_calls() -> None:
+    """A pasted coxme call with lung's 1/2 status is recoded as R's Surv() reads it; the fit
+    is the frozen coxme 2.2-22 reference fit (fixtures/coxme)."""
+    reference = json.loads(
+        (Path(__file__).parents[2] / "fixtures" / "coxme" / "coxme_reference.json").read_text()
+    )
+    case = next(c for c in reference["cases"] if c["id"] == "lung_breslow")
+    with pytest.warns(InterlaceWarning, match="2 of 228 rows dropped"):  # as R's na.omit
+        fit = r('coxme(Surv(time, status) ~ ph.ecog + age + (1 | inst), lung, ties = "breslow")')
+    assert list(fit.n) == case["n"]
+    np.testing.assert_allclose(fit.fe_params[list(case["coef"])], list(case["coef"].values()), 1e-4)
+    assert fit.llf == pytest.approx(case["loglik"]["integrated"], abs=1e-4)
 
 
 def test_r_fits_glmer_with_a_string_family_and_quadrature() -> None:
@@ -139,7 +175,8 @@ def test_r_fits_a_pasted_coxme_call_with_rs_surv_status_codes() -> None:
     case = next(c for c in reference["cases"] if c["id"] == "lung_inst")
     lung = datasets.load("lung")
     before = lung.copy()
-    fit = r(case["code"], lung=lung)
+    with pytest.warns(InterlaceWarning, match="2 of 228 rows dropped"):  # as R's na.omit
+        fit = r(case["code"], lung=lung)
     assert type(fit).__name__ == "CoxmeResult"
     np.testing.assert_allclose(
         fit.fe_params[list(case["coef"])], list(case["coef"].values()), rtol=1e-4
@@ -148,7 +185,8 @@ def test_r_fits_a_pasted_coxme_call_with_rs_surv_status_codes() -> None:
     assert fit.llf == pytest.approx(case["loglik"]["integrated"], abs=1e-4)
     pd.testing.assert_frame_equal(lung, before)
     # coxme's random slope without an implicit intercept: one variance per group
-    slope = r("coxme(Surv(time, status) ~ age + (age | inst), data = lung)", lung=lung)
+    with pytest.warns(InterlaceWarning, match="1 of 228 rows dropped"):
+        slope = r("coxme(Surv(time, status) ~ age + (age | inst), data = lung)", lung=lung)
     assert list(slope.varcorr()["var1"]) == ["age"]
 
 

@@ -10,14 +10,20 @@ when R is here, else the committed ``fixtures/translate/roundtrip.json``).
   negative binomial theta within 1e-3, log-likelihood within 5e-3 (lme4 reports that of its
   ``refit()``, not the Laplace log-likelihood at its estimates).  clmm (ordinal): beta and
   thresholds within 1e-4 relative, random-effect standard deviations within 1e-3,
-  log-likelihood one-sided.
+  log-likelihood one-sided.  lme (nlme): fixed effects within 1e-4 relative, log-likelihood
+  within 1e-6, the standard deviations of VarCorr, sigma and the correlation parameter within
+  1e-3 (``tests/lme``'s tolerances), the method.
 * Every value a script prints (its accessors: ``summary``, ``fixef``, ``ranef``, ...) is
   compared number by number with what R prints for the same line (``TOLERANCE``);
-  ``simulate()`` draws by their shape only (R's random numbers are not numpy's).
+  ``simulate()`` draws by their shape, mean and standard deviation (R's random numbers are
+  not numpy's: ``SIMULATION_TOLERANCE``).
 * coxme is not installed in R here: every coxme fit is compared with ``survival::coxph`` on
   its fixed part (the partial log-likelihood at beta = 0, events and rows, recorded by the
   R script), and the fits that are one of the frozen coxme 2.2-22 reference models
-  (``fixtures/coxme``) with those outputs.
+  (``fixtures/coxme``) with those outputs; the values ``31_coxme_references.R`` prints
+  (``fixef``/``coef``, ``VarCorr``, both ``logLik`` types, ``ranef``, ``predict`` of both
+  types, deviance ``residuals``) with those outputs and with survival's numbers at coxme's
+  estimates (``fixtures/coxme_predict``, ``fixtures/R/coxme_predict.R``).
 """
 
 from __future__ import annotations
@@ -127,11 +133,29 @@ def _check_clmm(name: str, fit: Any, expected: dict[str, Any]) -> None:
     assert fit.llf >= expected["logLik"] - 1e-4, name
 
 
+def _check_lme(name: str, fit: Any, expected: dict[str, Any]) -> None:
+    want = _named(expected["fixef"], expected["fixef_names"])
+    np.testing.assert_allclose(fit.fe_params.to_numpy(), want, rtol=1e-4, atol=1e-6, err_msg=name)
+    assert fit.llf == pytest.approx(expected["logLik"], abs=1e-6), name
+    assert fit.method == expected["method"], name
+    np.testing.assert_allclose(_lme_sd(fit.varcorr()), expected["sd"], rtol=1e-3, err_msg=name)
+    assert fit.sigma == pytest.approx(expected["sigma"], rel=1e-3), name
+    np.testing.assert_allclose(
+        fit.correlation_params.to_numpy(), expected["correlation"], rtol=1e-3, atol=1e-4
+    )
+
+
+def _lme_sd(varcorr: pd.DataFrame) -> np.ndarray:
+    """nlme's VarCorr StdDev column: the standard deviations of ``varcorr()``, in its order."""
+    return varcorr.loc[varcorr["var2"].isna(), "sdcor"].to_numpy(dtype=float)
+
+
 CHECKS: dict[str, tuple[str, Callable[[str, Any, dict[str, Any]], None]]] = {
     "lmer": ("LmerResult", _check_lmer),
     "glmer": ("GlmerResult", _check_glmer),
     "glmer.nb": ("GlmerResult", _check_glmer_nb),
     "clmm": ("ClmmResult", _check_clmm),
+    "lme": ("LmeResult", _check_lme),
 }
 
 
@@ -167,18 +191,26 @@ def python_numbers(r_class: str, value: Any) -> np.ndarray:
     """The numbers of a printed Python value, in the order ``translate.R``'s numbers() has."""
     if r_class == "summary.clmm":
         return _frame_numbers(pd.concat([value.threshold_coefficients, value.coefficients]))
+    if r_class == "summary.lme":
+        return _frame_numbers(value.tTable)
+    if r_class == "VarCorr.lme":
+        return _lme_sd(value)
     if r_class.startswith("summary.") and not isinstance(value, pd.DataFrame):
         return _frame_numbers(value.coefficients)  # lmerTest's summary is the coef_table
     if r_class == "lmerMod":  # print(fit)
         return np.concatenate([value.fe_params.to_numpy(), value.varcorr()["sdcor"].to_numpy()])
     if r_class in ("VarCorr.merMod", "list"):  # lme4's and ordinal's VarCorr
         return value["sdcor"].to_numpy(dtype=float)
-    if r_class in ("ranef.mer", "coef.mer"):
+    if r_class in ("ranef.mer", "coef.mer", "ranef.lme"):
         return np.concatenate([_frame_numbers(frame) for frame in value.values()])
     if isinstance(value, pd.DataFrame):
         return _frame_numbers(value)
     return np.atleast_1d(np.asarray(value, dtype=float)).ravel()
 
+
+#: simulate(): the mean of the draws within 1% of R's, their standard deviation within 10%
+#: (statistical agreement: R's and numpy's random numbers differ).
+SIMULATION_TOLERANCE = 1e-2
 
 #: Relative tolerance (of the largest number of the value) per script; glmer and clmm
 #: estimates agree with R's to about 1e-4, their standard errors and tests to about 1e-3.
@@ -197,6 +229,12 @@ def test_script_prints_r_numbers(script: str, reference: dict[str, Any]) -> None
     for want, got in zip(shown, done.printed, strict=True):
         if want.get("dim") is not None:  # simulate(): R's draws are not numpy's
             assert np.shape(got) == tuple(want["dim"]), want["call"]
+            draws = np.asarray(got, dtype=float).ravel()
+            mean, sd = want["numbers"]
+            # 6000 draws of Dyestuff: the two means differ by about 2 (sd of the difference),
+            # the standard deviations (about 65) by about 1.5
+            assert draws.mean() == pytest.approx(mean, rel=SIMULATION_TOLERANCE), want["call"]
+            assert draws.std(ddof=1) == pytest.approx(sd, rel=10 * SIMULATION_TOLERANCE)
             continue
         numbers = python_numbers(want["class"], got)
         values = np.array([np.nan if v is None else v for v in want["numbers"]], dtype=float)
@@ -238,6 +276,41 @@ def test_coxme_fit_matches_coxme_reference(script: str, name: str) -> None:
     assert fit.llf_penalized == pytest.approx(case["loglik"]["penalized"], abs=1e-3)
 
 
+#: survival's numbers at coxme's estimates (fixtures/R/coxme_predict.R), by case id.
+COXME_PREDICT = json.loads((ROOT / "fixtures" / "coxme_predict" / "cases.json").read_text())[
+    "cases"
+]
+
+
+def _ranef_in(levels: list[Any], value: dict[str, pd.DataFrame]) -> np.ndarray:
+    (frame,) = value.values()
+    effects = frame.iloc[:, 0]
+    effects.index = [str(level) for level in effects.index]
+    return effects[[str(level) for level in levels]].to_numpy()
+
+
+@pytest.mark.slow
+def test_coxme_printed_values_match_references() -> None:
+    printed = run("31_coxme_references.R").printed
+    eortc, strata = COXME_REFERENCE["eortc_slope"], COXME_REFERENCE["lung_strata"]
+    cgd, breslow = COXME_REFERENCE["cgd_counting"], COXME_REFERENCE["lung_breslow"]
+    survival = COXME_PREDICT["lung_breslow"]
+    assert len(printed) == 9
+    fixef, varcorr, integrated, coef, loglik, ranef, lp, risk, deviance = printed
+    np.testing.assert_allclose(fixef[list(eortc["coef"])], list(eortc["coef"].values()), rtol=1e-4)
+    np.testing.assert_allclose(varcorr["vcov"], list(strata["varcorr"].values()), rtol=1e-3)
+    assert integrated == pytest.approx(cgd["loglik"]["integrated"], abs=1e-4)
+    np.testing.assert_allclose(coef[list(breslow["coef"])], list(breslow["coef"].values()), 1e-4)
+    assert loglik == pytest.approx(survival["loglik"], abs=1e-4)  # coxme's "Fitted"
+    np.testing.assert_allclose(
+        _ranef_in(survival["levels"], ranef), survival["ranef"], rtol=0, atol=2e-5
+    )
+    assert len(lp) == len(survival["lp"]) == len(deviance)
+    np.testing.assert_allclose(lp, survival["lp"], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(risk, np.exp(survival["lp"]), rtol=1e-4)
+    np.testing.assert_allclose(deviance, survival["deviance"], rtol=0, atol=1e-5)
+
+
 # --------------------------------------------------------------------------- coverage
 def test_stored_and_live_r_cover_the_same_scripts(reference: dict[str, Any]) -> None:
     assert list(reference["scripts"]) == SCRIPTS
@@ -249,11 +322,15 @@ def test_every_fitter_is_in_the_round_trip(reference: dict[str, Any]) -> None:
     fits = [fit for fits in reference["scripts"].values() for fit in fits.values()]
     funs = [fit["fun"] for fit in fits]
     assert {f: funs.count(f) for f in set(funs)} == {
-        "lmer": 28,
+        "lmer": 30,
         "glmer": 9,
         "glmer.nb": 1,
         "clmm": 5,
+        "lme": 9,
     }
+    lme = [f for f in fits if f["fun"] == "lme"]
+    assert {f["method"] for f in lme} == {"REML", "ML"}
+    assert sum(len(f["correlation"]) for f in lme) == 5  # corAR1 x3, corCAR1, corCompSymm
     glmer = [f for f in fits if f["fun"] == "glmer"]
     assert {f["link"] for f in glmer} == {"logit", "probit", "log"}
     assert {f["nAGQ"] for f in glmer} == {0, 1, 10}
