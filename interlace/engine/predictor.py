@@ -519,8 +519,9 @@ class BlockedPredictor:
         x_diag = np.diagonal(s)[qr : qr + p].copy()
         # s is symmetric and its upper triangle is set: s.T is that matrix in Fortran
         # order with the needed lower triangle, without a copy
+        # only the lower triangle of the factor is ever read (solves, inverses): no clean-up pass
         with caller_blas_threads(self.m):
-            ls, info = sla.lapack.dpotrf(s.T, lower=1, clean=1, overwrite_a=1)
+            ls, info = sla.lapack.dpotrf(s.T, lower=1, clean=0, overwrite_a=1)
         d = np.diagonal(ls)
         # random-effect pivots are >= 1 (Schur complements of a matrix >= I);
         # an X pivot that lost nearly all of its diagonal means X is rank deficient

@@ -7,8 +7,8 @@ call down many-fold (measured here at a load of 6 on 2 cores: a 181 x 181 Choles
 factorisation 0.3 ms on one thread, 200 ms on two; a clmm fit of soup with nested terms 4.7 s
 against 120 s).  A fit therefore runs with one BLAS thread (:func:`one_blas_thread`, used by
 every model function), and only the dense factorisations large enough to gain from threads
-(the Schur complement of a crossed design with :data:`LARGE` columns or more, hundreds of
-millions of flops) get back the thread count the caller had (:func:`caller_blas_threads`).
+(the Schur complement of a crossed design with :data:`LARGE` columns or more, billions of
+flops) get back the thread count the caller had (:func:`caller_blas_threads`).
 Set ``OPENBLAS_NUM_THREADS`` (or use threadpoolctl) to choose that count.
 """
 
@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
-#: Dense factorisations of at least this many columns use the caller's BLAS threads.
-LARGE = 1000
+#: Dense factorisations of at least this many columns use the caller's BLAS threads.  Measured
+#: on this project's 2-core machine: InstEval's 1,145 columns are slower on two threads (1.95 s
+#: per fit against 2.26 s), the 3,708 of a MovieLens-1M-shaped design faster (31 s against 19 s).
+LARGE = 2000
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -1,7 +1,7 @@
 """Model classes the parity harness knows: how each is run in R and in interlace.
 
-The adapters: ``lmer``, ``glmer``, ``glmer.nb`` (lme4), ``clmm`` (ordinal), ``coxme`` and
-``lme`` (nlme).  To add a model class (``glmmTMB``, ...), write a :class:`ModelAdapter` and
+The adapters: ``lmer``, ``glmer``, ``glmer.nb`` (lme4), ``clmm`` (ordinal), ``coxme``,
+``lme`` (nlme) and ``glmmTMB``.  To add a model class, write a :class:`ModelAdapter` and
 register it in :data:`ADAPTERS`.  An adapter provides
 
 * ``function``, ``qualified``, ``packages``: the R function, its qualified name (used both by
@@ -18,10 +18,11 @@ register it in :data:`ADAPTERS`.  An adapter provides
 * optional ``design`` (``result -> DesignSummary``) and ``objective`` (``(result, θ) ->
   float``) for the design and same-θ levels, with ``r_objective`` naming the bridge method
   that evaluates R's objective at given parameters (lme4's ``devFunOnly`` deviance function,
-  ordinal's ``doFit = FALSE`` negative log-likelihood), ``parameters`` (``(call, summary) ->
-  vector``) giving its argument (θ by default; ``(θ, β)`` for ``glmer`` with ``nAGQ >= 1``;
-  ``(α, β, θ)`` for ``clmm``) and ``away`` (``(parameters, summary, design) -> vector``) the
-  second point frozen records hold, away from R's optimum;
+  ordinal's ``doFit = FALSE`` negative log-likelihood, glmmTMB's ``fit$obj$fn``),
+  ``parameters`` (``(call, summary) -> vector``) giving its argument (θ by default; ``(θ, β)``
+  for ``glmer`` with ``nAGQ >= 1``; ``(α, β, θ)`` for ``clmm``; glmmTMB's ``par``) and
+  ``away`` (``(parameters, summary, design) -> vector``) the second point frozen records
+  hold, away from R's optimum;
 * optional ``r_ddf`` and ``ddf`` for the denominator-df level: the bridge method giving R's
   coefficient and anova tables (``(fit, anova type) -> (coef, anova)``, needing the R packages
   ``ddf_packages``) and ``(result, methods, anova type) -> (coef, anova)`` giving interlace's,
@@ -727,6 +728,125 @@ LME = ModelAdapter(
     ddf_by_default=True,
 )
 
+# --- glmmTMB ------------------------------------------------------------------------------------
+
+
+def _fit_glmmTMB(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
+    from interlace.api.glmmtmb import glmmTMB
+    from interlace.families.tmb_family import tmb_family
+
+    family = args.get("family")
+    data, keywords = frame_arguments(call, data, args)
+    return glmmTMB(
+        call.formula,
+        data,
+        family="gaussian"
+        if family is None
+        else tmb_family(str(family["family"]), str(family["link"])),
+        ziformula=str(args.get("ziformula", "~0")),
+        dispformula=str(args.get("dispformula", "~1")),
+        REML=bool(args.get("REML", False)),
+        **{"weights": args.get("weights"), "offset": args.get("offset"), **keywords},
+    )
+
+
+def _tmb_theta_names(result: Any) -> list[str]:
+    """glmmTMB's names of θ: ``theta``, ``theta.1``, ... then ``thetazi``, ... (``make.unique``)."""
+    names: list[str] = []
+    for label, n in (("theta", len(result.theta)), ("thetazi", len(result.theta_zi))):
+        names += [label if i == 0 else f"{label}.{i}" for i in range(n)]
+    return names
+
+
+def _summarize_glmmTMB(result: Any) -> FitSummary:
+    """The :class:`FitSummary` of a ``GlmmTMBResult`` (see :meth:`RBridge.summarize_glmmTMB`)."""
+    blocks = [result.cov_params(c) for c in ("cond", "zi", "disp")]
+    se = pd.concat([pd.Series(np.sqrt(np.diag(b.to_numpy())), index=b.index) for b in blocks])
+    return FitSummary(
+        model_class="glmmTMB",
+        fixef=result.fe_params.astype(float),
+        se=se.astype(float),
+        loglik=LogLik(float(result.llf), int(result.df), int(result.nobs)),
+        theta=pd.Series(
+            np.r_[result.theta, result.theta_zi], index=_tmb_theta_names(result), dtype=float
+        ),
+        sigma=float(result.sigma) if np.isfinite(result.sigma) else None,
+        reml=bool(result.REML),
+        varcorr=result.varcorr(),
+        ranef=ranef_long(result.ranef()),
+        converged=bool(result.converged),
+        zi=result.zi_params.astype(float),
+        disp=result.disp_params.astype(float),
+        warnings=tuple(str(w) for w in result.warnings),
+        versions={"interlace": __version__, "optimizer": str(result.optinfo.optimizer)},
+    )
+
+
+def _tmb_parameters(call: ModelCall, summary: FitSummary) -> list[float]:
+    """glmmTMB's ``par``: ``beta`` (not under REML), ``betazi``, ``betad``, ``theta``,
+    ``thetazi``."""
+    parts = [] if summary.reml else [summary.fixef]
+    parts += [s for s in (summary.zi, summary.disp, summary.theta) if s is not None]
+    return [float(v) for part in parts for v in part]
+
+
+def _tmb_away(
+    parameters: Sequence[float], summary: FitSummary, design: DesignSummary | None
+) -> list[float]:
+    """θ (log SDs, correlation parameters: unbounded) moved to ``θ/2 + 0.3``, the rest kept."""
+    off = np.asarray(parameters, dtype=float).copy()
+    n = 0 if summary.theta is None else len(summary.theta)
+    off[off.size - n :] = 0.5 * off[off.size - n :] + 0.3
+    return off.tolist()
+
+
+def _objective_glmmTMB(result: Any, parameters: Sequence[float]) -> float:
+    """interlace's Laplace ``−log L`` (TMB's ``obj$fn``) at glmmTMB's ``par``."""
+    from interlace.engine.tmb_laplace import TmbLaplace
+
+    return float(TmbLaplace(result.data)(np.asarray(parameters, dtype=float)))
+
+
+#: glmmTMB's formals have no ``subset``; its ``ziformula``/``dispformula`` are evaluated in R
+#: (``zi = ~mined`` is matched to ``ziformula`` by ``match.call``) and deparsed.
+GLMMTMB = ModelAdapter(
+    function="glmmTMB",
+    qualified="glmmTMB::glmmTMB",
+    packages=("glmmTMB",),
+    tolerance_class="glmm",
+    arguments=frozenset(
+        {
+            "formula",
+            "data",
+            "family",
+            "ziformula",
+            "dispformula",
+            "REML",
+            "weights",
+            "offset",
+            "contrasts",
+            "na.action",
+        }
+    ),
+    ignored=frozenset({"control", "verbose", "se", "sparseX"}),
+    fit=_fit_glmmTMB,
+    summarize=_summarize_glmmTMB,
+    r_summary="summarize_glmmTMB",
+    objective=_objective_glmmTMB,
+    r_objective="tmb_objective_at",
+    parameters=_tmb_parameters,
+    away=_tmb_away,
+    r_arguments=MappingProxyType(
+        {
+            "family": "evaluate_family",
+            "ziformula": "evaluate_formula",
+            "dispformula": "evaluate_formula",
+            "contrasts": "evaluate_contrasts",
+            "na.action": "evaluate_na_action",
+        }
+    ),
+)
+
 ADAPTERS: Mapping[str, ModelAdapter] = MappingProxyType(
     {
         "lmer": LMER,
@@ -735,6 +855,7 @@ ADAPTERS: Mapping[str, ModelAdapter] = MappingProxyType(
         "clmm": CLMM,
         "coxme": COXME,
         "lme": LME,
+        "glmmTMB": GLMMTMB,
     }
 )
 

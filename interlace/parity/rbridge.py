@@ -468,6 +468,60 @@ local({
          df = unname(tt[, "DF"]), t = unname(tt[, "t-value"]), p = unname(tt[, "p-value"]))
   })
 
+  summarize_glmmTMB <- function(m) {
+    fe <- glmmTMB::fixef(m)
+    v <- stats::vcov(m)
+    full <- tryCatch(stats::vcov(m, full = TRUE), error = function(e) matrix(0, 0, 0))
+    se_of <- function(x) if (is.null(x)) numeric(0) else sqrt(diag(as.matrix(x)))
+    d_names <- grep("^d~", colnames(full), value = TRUE)
+    se <- c(se_of(v$cond), se_of(v$zi), sqrt(diag(full)[d_names]))
+    ll <- stats::logLik(m)
+    par <- m$fit$par
+    th <- unname(par[names(par) %in% c("theta", "thetazi")])
+    th_names <- make.unique(names(par)[names(par) %in% c("theta", "thetazi")], sep = ".")
+    vc <- glmmTMB::VarCorr(m)$cond
+    grp <- var1 <- var2 <- character(0); vcov <- sdcor <- numeric(0)
+    for (g in names(vc)) {
+      S <- as.matrix(vc[[g]]); nm <- colnames(S); k <- nrow(S); sd <- sqrt(diag(S))
+      pairs <- if (k < 2) matrix(0L, 0L, 2L) else which(upper.tri(S), arr.ind = TRUE)
+      pairs <- pairs[order(pairs[, 1], pairs[, 2]), , drop = FALSE]
+      grp <- c(grp, rep(g, k + nrow(pairs))); var1 <- c(var1, nm, nm[pairs[, 1]])
+      var2 <- c(var2, rep(NA_character_, k), nm[pairs[, 2]])
+      vcov <- c(vcov, diag(S), S[pairs])
+      sdcor <- c(sdcor, sd, S[pairs] / (sd[pairs[, 1]] * sd[pairs[, 2]]))
+    }
+    if (isTRUE(attr(vc, "useSc"))) {
+      sc <- attr(vc, "sc")
+      grp <- c(grp, "Residual"); var1 <- c(var1, NA_character_); var2 <- c(var2, NA_character_)
+      vcov <- c(vcov, sc^2); sdcor <- c(sdcor, sc)
+    }
+    re <- as.data.frame(glmmTMB::ranef(m, condVar = TRUE))
+    re <- re[re$component == "cond", , drop = FALSE]
+    list(fixef_names = names(fe$cond), fixef = unname(fe$cond),
+         zi_names = as.character(names(fe$zi)), zi = unname(fe$zi),
+         disp_names = as.character(names(fe$disp)), disp = unname(fe$disp),
+         se_names = as.character(names(se)), se = unname(se),
+         theta_names = th_names, theta = th, sigma = as.numeric(stats::sigma(m)),
+         loglik = as.numeric(ll), df = as.integer(attr(ll, "df")),
+         nobs = as.integer(attr(ll, "nobs")), reml = isTRUE(m$modelInfo$REML),
+         vc_grp = grp, vc_var1 = var1, vc_var2 = var2, vc_vcov = vcov, vc_sdcor = sdcor,
+         re_grpvar = as.character(re$grpvar), re_term = as.character(re$term),
+         re_grp = as.character(re$grp), re_condval = re$condval, re_condsd = re$condsd,
+         converged = identical(as.integer(m$fit$convergence), 0L) && isTRUE(m$sdr$pdHess),
+         conv_messages = as.character(m$fit$message))
+  }
+
+  tmb_fn_at <- function(fun, args, env, pars) capture({
+    fit <- eval(qualified_call(fun, args), env)
+    vapply(pars, function(p) as.numeric(fit$obj$fn(as.numeric(p))), numeric(1))
+  })
+
+  eval_formula <- function(text, data_name, env) capture({
+    f <- eval(parse(text = text)[[1]], get(data_name, envir = env), env)
+    if (!inherits(f, "formula")) stop(text, " is not a formula")
+    one_line(f)
+  })
+
   summarize_coxme <- function(m, n_ranef) {
     fe <- m$coefficients
     nfrail <- nrow(m$variance) - length(fe)
@@ -852,6 +906,11 @@ class RBridge:
             "fixed": bool(value.rx2("fixed")[0]),
         }
 
+    def evaluate_formula(self, text: str, data_name: str, env: Any) -> str:
+        """Evaluate a formula argument (``zi = ~mined``, ``dispformula = df``) and deparse it."""
+        value, _, _ = self._captured(text, "eval_formula", text, data_name, env)
+        return str(value[0])
+
     def deviance_at(
         self, call: ModelCall, qualified: str, env: Any, thetas: Sequence[Sequence[float]]
     ) -> list[float]:
@@ -870,6 +929,16 @@ class RBridge:
         ``getNLA`` otherwise (θ turned into ordinal's ``ST`` parameters by ``ST2par``).
         """
         return self._objective_at("clmm_nll_at", call, qualified, env, parameters)
+
+    def tmb_objective_at(
+        self, call: ModelCall, qualified: str, env: Any, parameters: Sequence[Sequence[float]]
+    ) -> list[float]:
+        """glmmTMB's objective ``fit$obj$fn(par)`` (TMB's Laplace ``−log L``) at each ``par``.
+
+        ``par`` is in glmmTMB's order (``beta, betazi, betad, theta, thetazi``; no ``beta``
+        under REML).  The call is fitted once and its TMB object evaluated at each point.
+        """
+        return self._objective_at("tmb_fn_at", call, qualified, env, parameters)
 
     def _objective_at(
         self,
@@ -946,6 +1015,40 @@ class RBridge:
                 _floats(get("alpha")), index=_strings(get("alpha_names")), dtype=float
             ),
             messages=fit.messages,
+            warnings=fit.warnings,
+            versions=dict(versions),
+        )
+
+    def summarize_glmmTMB(self, fit: RFit, versions: Mapping[str, str]) -> FitSummary:
+        """The :class:`FitSummary` of a ``glmmTMB::glmmTMB`` fit.
+
+        ``fixef``, ``zi`` and ``disp`` are ``fixef(fit)$cond``, ``$zi`` and ``$disp``; ``se``
+        the square roots of the diagonals of ``vcov(fit)$cond`` and ``$zi`` and of the ``d~``
+        rows of ``vcov(fit, full = TRUE)`` (glmmTMB's labels: ``zi~x``, ``d~x``); θ the
+        ``theta`` and ``thetazi`` entries of ``fit$fit$par`` (log standard deviations and
+        glmmTMB's correlation parameters); ``sigma`` is ``sigma(fit)`` (``None`` where it is
+        ``NA``: a dispersion model with covariates); ``varcorr`` is ``VarCorr(fit)$cond`` in
+        the layout of lme4's ``as.data.frame(VarCorr())`` (the zero covariances of ``diag``
+        terms included, as glmmTMB's matrices hold them; a ``Residual`` row where glmmTMB has
+        a residual scale, gaussian); ``ranef`` the conditional model's rows of ``ranef(fit,
+        condVar = TRUE)``; ``converged`` is optimiser convergence with a positive definite
+        Hessian.
+        """
+        get = self._call("summarize_glmmTMB", fit.handle).rx2
+        return FitSummary(
+            model_class=fit.call.function,
+            fixef=pd.Series(_floats(get("fixef")), index=_strings(get("fixef_names")), dtype=float),
+            se=pd.Series(_floats(get("se")), index=_strings(get("se_names")), dtype=float),
+            loglik=LogLik(float(get("loglik")[0]), int(get("df")[0]), int(get("nobs")[0])),
+            theta=pd.Series(_floats(get("theta")), index=_strings(get("theta_names")), dtype=float),
+            sigma=_finite_or_none(float(get("sigma")[0])),
+            reml=bool(get("reml")[0]),
+            varcorr=self._varcorr(get),
+            ranef=self._ranef(get),
+            converged=bool(get("converged")[0]),
+            zi=pd.Series(_floats(get("zi")), index=_strings(get("zi_names")), dtype=float),
+            disp=pd.Series(_floats(get("disp")), index=_strings(get("disp_names")), dtype=float),
+            messages=tuple(dict.fromkeys([*fit.messages, *_strings(get("conv_messages"))])),
             warnings=fit.warnings,
             versions=dict(versions),
         )
@@ -1142,6 +1245,10 @@ def _strings(vector: Any) -> list[Any]:
         return []
     na = importlib.import_module("rpy2.rinterface").NA_Character
     return [None if v is na else str(v) for v in vector]
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if np.isfinite(value) else None
 
 
 def _floats(vector: Any) -> np.ndarray:

@@ -72,7 +72,8 @@ class FitSummary:
         thresholds first (the rows of ordinal's coefficient table).
     loglik : LogLik
     theta : pandas.Series or None
-        θ (``getME(fit, "theta")``), indexed by lme4's names where known.
+        θ (``getME(fit, "theta")``), indexed by lme4's names where known; for ``glmmTMB``
+        the ``theta`` and ``thetazi`` entries of ``fit$fit$par`` (log standard deviations).
     sigma : float or None
         Residual standard deviation where the family has one.
     reml : bool or None

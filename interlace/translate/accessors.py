@@ -273,6 +273,8 @@ class AccessorCalls(ModelCalls):
             if matched.matched.keys() - {"object"}:
                 raise UnsupportedError("anova() of coxme fits takes only the fits", node)
             return fit.method("anova", *(self.expr(a.value) for a in others))
+        if others and cls == "glmmTMB":
+            return self._glmmtmb_anova(node, matched, [obj.value, *(a.value for a in others)])
         if others and cls in ("clmm", "lme"):
             raise UnsupportedError(
                 f"anova() of {cls} fits (a likelihood-ratio test) is not translated: "
@@ -311,6 +313,19 @@ class AccessorCalls(ModelCalls):
                 node,
             )
         return fit.method("anova", **kwargs)
+
+    def _glmmtmb_anova(self, node: ast.Call, matched: MatchedCall, fits: list[ast.Node]) -> Py:
+        """``anova(fit1, fit2, ...)`` of glmmTMB fits: likelihood-ratio tests of the fits as
+        they are (glmmTMB does not refit REML fits), rows named by the R expressions."""
+        if matched.matched.keys() - {"object"}:
+            raise UnsupportedError("anova() of glmmTMB fits takes only the fits", node)
+        self.use("interlace.inference")
+        names = pycode.sequence([pycode.string(deparse(f)) for f in fits])
+        return pycode.call(
+            "interlace.inference.lrt",
+            [self.expr(f) for f in fits],
+            {"names": names, "refit": Py("False")},
+        )
 
     def _anova_type(self, node: ast.Node) -> Py:
         bare = strip_parens(node)

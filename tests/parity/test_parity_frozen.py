@@ -28,7 +28,7 @@ CORPUS = load_corpus(PARITY / "corpus.json")
 SLOW = frozenset({"coxme_cgd_counting", "coxme_eortc_slope"})
 #: Levels each model function records: glmer.nb has no deviance function to evaluate at given
 #: parameters, clmm no lme4 design, coxme neither; lme neither, and nlme's coefficient table (DF)
-#: always.
+#: always; glmmTMB its Laplace objective (TMB's ``obj$fn``) at ``par`` but no lme4 design.
 LEVELS = {
     "lmer": {"design", "objective", "fit"},
     "glmer": {"design", "objective", "fit"},
@@ -36,6 +36,7 @@ LEVELS = {
     "clmm": {"objective", "fit"},
     "coxme": {"fit"},
     "lme": {"fit", "ddf"},
+    "glmmTMB": {"objective", "fit"},
 }
 #: The R package that fits each model function.
 PACKAGE = {
@@ -45,6 +46,7 @@ PACKAGE = {
     "clmm": "ordinal",
     "coxme": "coxme",
     "lme": "nlme",
+    "glmmTMB": "glmmTMB",
 }
 
 

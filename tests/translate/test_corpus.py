@@ -112,7 +112,7 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
             "print(zip.fe_params)",
             "print(znb.zi_params)",
             '"disp": znb.disp_params',
-            "zip.anova(znb)",
+            'interlace.inference.lrt(zip, znb, names=["zip", "znb"], refit=False)',
         ],
         0,
     ),

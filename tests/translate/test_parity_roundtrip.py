@@ -26,11 +26,14 @@ from .corpus_run import CORPUS, run
 pytestmark = pytest.mark.r
 
 #: script -> the fits of the script compared through the harness (lmer, lmerTest's df, glmer
-#: with three links and nAGQ values, glmer.nb, clmm with two links and threshold structures).
+#: with three links and nAGQ values, glmer.nb, clmm with two links and threshold structures,
+#: glmmTMB: zero-inflated poisson and nbinom2, gaussian by ML with (x || g) and by REML).
 CASES = {
     "01_sleepstudy_lmer.R": ("fm1",),
     "05_cbpp_glmer.R": ("gm1", "gm_probit", "gm_agq"),
     "07_grouseticks_counts.R": ("gp", "gnb"),
+    "08_salamanders_glmmTMB.R": ("zip", "znb"),
+    "09_glmmTMB_gaussian.R": ("m_ml", "m_reml"),
     "10_wine_clmm.R": ("fm_clmm",),
     "12_lme_orthodont.R": ("fm_lme", "fm_ml", "fm_ar1"),
     "14_lmerTest.R": ("fm",),

@@ -12,7 +12,9 @@ when R is here, else the committed ``fixtures/translate/roundtrip.json``).
   thresholds within 1e-4 relative, random-effect standard deviations within 1e-3,
   log-likelihood one-sided.  lme (nlme): fixed effects within 1e-4 relative, log-likelihood
   within 1e-6, the standard deviations of VarCorr, sigma and the correlation parameter within
-  1e-3 (``tests/lme``'s tolerances), the method.
+  1e-3 (``tests/lme``'s tolerances), the method.  glmmTMB: family, link and REML flag,
+  ``fixef(fit)$cond``, ``$zi`` and ``$disp`` within 1e-3 relative, θ (log standard deviations)
+  and sigma within 1e-3, log-likelihood one-sided.
 * Every value a script prints (its accessors: ``summary``, ``fixef``, ``ranef``, ...) is
   compared number by number with what R prints for the same line (``TOLERANCE``);
   ``simulate()`` draws by their shape, mean and standard deviation (R's random numbers are
@@ -150,12 +152,31 @@ def _lme_sd(varcorr: pd.DataFrame) -> np.ndarray:
     return varcorr.loc[varcorr["var2"].isna(), "sdcor"].to_numpy(dtype=float)
 
 
+def _check_glmmtmb(name: str, fit: Any, expected: dict[str, Any]) -> None:
+    assert (fit.family, fit.link, fit.REML) == (
+        expected["family"],
+        expected["link"],
+        expected["REML"],
+    ), name
+    want = _named(expected["fixef"], expected["fixef_names"])
+    np.testing.assert_allclose(fit.fe_params.to_numpy(), want, rtol=1e-3, atol=1e-6, err_msg=name)
+    for part, values in (("zi", fit.zi_params), ("disp", fit.disp_params)):
+        assert list(values.index) == list(expected[f"{part}_names"]), name
+        np.testing.assert_allclose(
+            values.to_numpy(), expected[part], rtol=1e-3, atol=1e-6, err_msg=f"{name} {part}"
+        )
+    np.testing.assert_allclose(fit.theta, expected["theta"], rtol=1e-3, atol=1e-4, err_msg=name)
+    assert fit.sigma == pytest.approx(expected["sigma"], rel=1e-3), name
+    assert fit.llf >= expected["logLik"] - 1e-4, name
+
+
 CHECKS: dict[str, tuple[str, Callable[[str, Any, dict[str, Any]], None]]] = {
     "lmer": ("LmerResult", _check_lmer),
     "glmer": ("GlmerResult", _check_glmer),
     "glmer.nb": ("GlmerResult", _check_glmer_nb),
     "clmm": ("ClmmResult", _check_clmm),
     "lme": ("LmeResult", _check_lme),
+    "glmmTMB": ("GlmmTMBResult", _check_glmmtmb),
 }
 
 
@@ -191,6 +212,10 @@ def python_numbers(r_class: str, value: Any) -> np.ndarray:
     """The numbers of a printed Python value, in the order ``translate.R``'s numbers() has."""
     if r_class == "summary.clmm":
         return _frame_numbers(pd.concat([value.threshold_coefficients, value.coefficients]))
+    if r_class == "summary.glmmTMB":  # the tables of cond, zi (and disp), in turn
+        return np.concatenate([_frame_numbers(t) for t in value.coefficients.values()])
+    if r_class == "fixef.glmmTMB":  # {"cond": ..., "zi": ..., "disp": ...}
+        return np.concatenate([np.asarray(v, dtype=float) for v in value.values()])
     if r_class == "summary.lme":
         return _frame_numbers(value.tTable)
     if r_class == "VarCorr.lme":
@@ -327,6 +352,7 @@ def test_every_fitter_is_in_the_round_trip(reference: dict[str, Any]) -> None:
         "glmer.nb": 1,
         "clmm": 5,
         "lme": 9,
+        "glmmTMB": 4,
     }
     lme = [f for f in fits if f["fun"] == "lme"]
     assert {f["method"] for f in lme} == {"REML", "ML"}
