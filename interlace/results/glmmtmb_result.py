@@ -42,7 +42,7 @@ from interlace.engine.protocol import RandomTermDesign
 from interlace.engine.tmb_laplace import ParameterLayout, TmbData, TmbLaplace
 from interlace.engine.tmb_optimize import TmbOptimum
 from interlace.engine.tmb_sdreport import inner_covariance
-from interlace.errors import InterlaceError, UnsupportedFeatureError
+from interlace.errors import IncomparableModelsError, InterlaceError, UnsupportedFeatureError
 from interlace.ir.terms import GLMMTMB, FormulaIR
 from interlace.optim.summary import OptSummary
 from interlace.results.predict import (
@@ -526,3 +526,65 @@ class GlmmTMBResult:
         from interlace.results.glmmtmb_summary import GlmmTMBSummary
 
         return GlmmTMBSummary(self)
+
+    def anova(self, *others: GlmmTMBResult, names: Sequence[str] | None = None) -> pd.DataFrame:
+        """Likelihood-ratio tests against other glmmTMB fits, as ``anova(fit1, fit2, ...)``.
+
+        glmmTMB compares the fits as they are: REML fits are not refitted.
+
+        Parameters
+        ----------
+        *others : GlmmTMBResult
+            One or more further fits to the same data.
+        names : sequence of str, optional
+            Row names, one per fit in the order given (R uses the argument names;
+            default ``"model1"``, ``"model2"``, …).
+
+        Returns
+        -------
+        DataFrame
+            Rows ordered by ``Df`` (ties keep the order given); columns ``Df, AIC, BIC,
+            logLik, deviance, Chisq, Chi Df, Pr(>Chisq)``, the last three missing on the
+            first row.  ``attrs["heading"]`` is glmmTMB's heading (data, then each model
+            with its ``zi=`` and ``disp=`` formulas).
+
+        Raises
+        ------
+        UnsupportedFeatureError
+            No other fit (glmmTMB has no single-model anova).
+        IncomparableModelsError
+            A fit that is not a glmmTMB fit, or fits of different rows, responses or
+            weights.
+        """
+        from interlace.inference.lrt import lrt
+
+        if not others:
+            raise UnsupportedFeatureError(
+                "no single-model anova() for glmmTMB fits",
+                remedy="compare nested fits: fit1.anova(fit2)",
+            )
+        for other in others:
+            if not isinstance(other, GlmmTMBResult):
+                raise IncomparableModelsError(
+                    f"anova() compares glmmTMB fits; got {type(other).__name__}",
+                    remedy="pass GlmmTMBResult objects",
+                )
+        fits = [self, *others]
+        # lrt reads nobs, REML, df_model, llf, aic, bic, formula, data_name and the design's
+        # rows, response and weights, all of which a glmmTMB fit has; refit=False never
+        # refits, so it needs nothing specific to lmer
+        table = lrt(*cast("list[LmerResult]", fits), names=names, refit=False)
+        table = table.rename(columns={"Df": "Chi Df", "npar": "Df"})
+        by_name = dict(zip(names or [f"model{i + 1}" for i in range(len(fits))], fits, strict=True))
+        table.attrs = {
+            "heading": [
+                table.attrs["heading"][0],
+                "Models:",
+                *[
+                    f"{label}: {by_name[label].formula}, zi={by_name[label].ziformula}, "
+                    f"disp={by_name[label].dispformula}"
+                    for label in table.index
+                ],
+            ]
+        }
+        return table

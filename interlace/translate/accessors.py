@@ -315,17 +315,14 @@ class AccessorCalls(ModelCalls):
         return fit.method("anova", **kwargs)
 
     def _glmmtmb_anova(self, node: ast.Call, matched: MatchedCall, fits: list[ast.Node]) -> Py:
-        """``anova(fit1, fit2, ...)`` of glmmTMB fits: likelihood-ratio tests of the fits as
-        they are (glmmTMB does not refit REML fits), rows named by the R expressions."""
+        """``anova(fit1, fit2, ...)`` of glmmTMB fits: ``fit1.anova(fit2, ..., names=[...])``,
+        likelihood-ratio tests of the fits as they are (glmmTMB does not refit REML fits),
+        rows named by the R expressions as glmmTMB names them."""
         if matched.matched.keys() - {"object"}:
             raise UnsupportedError("anova() of glmmTMB fits takes only the fits", node)
-        self.use("interlace.inference")
         names = pycode.sequence([pycode.string(deparse(f)) for f in fits])
-        return pycode.call(
-            "interlace.inference.lrt",
-            [self.expr(f) for f in fits],
-            {"names": names, "refit": Py("False")},
-        )
+        first, *rest = (self.expr(f) for f in fits)
+        return first.method("anova", *rest, names=names)
 
     def _anova_type(self, node: ast.Node) -> Py:
         bare = strip_parens(node)

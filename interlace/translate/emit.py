@@ -94,7 +94,6 @@ _WIDTH = 96
 _IMPORTS = {
     "interlace": "import interlace",
     "interlace.datasets": "import interlace.datasets",
-    "interlace.inference": "import interlace.inference",
     "numpy": "import numpy as np",
     "pandas": "import pandas as pd",
 }
@@ -114,11 +113,8 @@ class Translator(AccessorCalls, BaseCalls):
             previous_end = statement.span.end
         body.extend(self._comments(previous_end, len(self.source)))
         header = [_IMPORTS[m] for m in sorted(self.imports) if m in _IMPORTS]
-        if "interlace" in self.imports and self.imports & {
-            "interlace.datasets",
-            "interlace.inference",
-        }:
-            header.remove("import interlace")  # importing a submodule binds interlace
+        if "interlace.datasets" in self.imports and "interlace" in self.imports:
+            header.remove("import interlace")
         lines = header + ([""] if header and body else []) + body
         return "\n".join(lines).rstrip() + "\n"
 

@@ -112,7 +112,7 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
             "print(zip.fe_params)",
             "print(znb.zi_params)",
             '"disp": znb.disp_params',
-            'interlace.inference.lrt(zip, znb, names=["zip", "znb"], refit=False)',
+            'zip.anova(znb, names=["zip", "znb"])',
         ],
         0,
     ),
