@@ -35,7 +35,7 @@ from interlace.design.evaluate import FactorColumn
 from interlace.engine.laplace import GlmmDeviance
 from interlace.engine.pirls import GlmResponse
 from interlace.engine.protocol import LmmDesign
-from interlace.errors import InterlaceError
+from interlace.errors import InterlaceError, UnsupportedFeatureError
 from interlace.optim.boundary import rectify
 from interlace.optim.summary import OptSummary
 from interlace.results.lmer_result import LmerResult
@@ -153,6 +153,20 @@ class GlmerResult(LmerResult):
             dev_resids=fit.dev_resids,
             vcov=vcov,
             vcov_source=source,
+        )
+
+    @property
+    def cond_var(self) -> tuple[FloatArray, ...]:
+        """Conditional covariances of the random effects: not available for GLMMs yet.
+
+        Raises
+        ------
+        UnsupportedFeatureError
+            Always (lme4 takes them from the factor at the final PIRLS weights).
+        """
+        raise UnsupportedFeatureError(
+            "ranef(condVar=True) is not available for glmer fits yet",
+            remedy="use ranef() for the conditional modes",
         )
 
     # ------------------------------------------------------------ fixed effects
