@@ -35,7 +35,7 @@ from scipy import special
 
 from interlace.errors import IncomparableModelsError, UnsupportedFeatureError
 from interlace.results import criteria
-from interlace.results.glmer_summary import SIGNIF_LEGEND, format_pval, stars
+from interlace.results.glmer_summary import wald_table_lines
 from interlace.results.rformat import (
     RPrintout,
     coefficient_cells,
@@ -573,13 +573,7 @@ class ClmmSummary(RPrintout):
         cf = self.coefficients
         if cf.empty:
             return ["", "No Coefficients"]
-        pvals = [float(p) for p in cf["Pr(>|z|)"]]
-        pv = format_pval(pvals, max(1, min(5, DIGITS - 1)))
-        st = [stars(p) for p in pvals]
-        width = max(len(s) for s in st)
-        cells = [[*row, pv[i], st[i].ljust(width)] for i, row in enumerate(self._cells(cf))]
-        table = print_matrix(list(cf.index), [*cf.columns, ""], cells, right=True)
-        return ["", "Coefficients:", *table, "---", SIGNIF_LEGEND]
+        return ["", "Coefficients:", *wald_table_lines(cf, self._cells(cf))]
 
     def _thresholds(self) -> list[str]:
         tc = self.threshold_coefficients

@@ -69,6 +69,25 @@ def stars(p: float) -> str:
     return " "
 
 
+def wald_table_lines(
+    table: pd.DataFrame, cells: list[list[str]], digits: int = DIGITS
+) -> list[str]:
+    """R's ``printCoefmat`` of a Wald z table, then ``---`` and the significance legend.
+
+    ``cells`` are the formatted estimate, standard error and statistic of each row
+    (:func:`~interlace.results.rformat.coefficient_cells`); the p-values of
+    ``table["Pr(>|z|)"]`` and their stars (padded to one width, as R's ``format()``
+    does) are added here.
+    """
+    p_values = [float(p) for p in table["Pr(>|z|)"]]
+    pv = format_pval(p_values, max(1, min(5, digits - 1)))
+    st = [stars(p) for p in p_values]
+    width = max(len(s) for s in st)
+    rows = [[*row, pv[i], st[i].ljust(width)] for i, row in enumerate(cells)]
+    printed = print_matrix(list(table.index), [*table.columns, ""], rows, right=True)
+    return [*printed, "---", SIGNIF_LEGEND]
+
+
 class GlmerSummary(LmerSummary):
     """Summary tables of a :class:`GlmerResult`; ``str()`` prints like lme4.
 
@@ -117,13 +136,6 @@ class GlmerSummary(LmerSummary):
         cf = self.coefficients
         if cf.empty:
             return []
-        p_values = [float(p) for p in cf["Pr(>|z|)"]]
-        pv = format_pval(p_values, max(1, min(5, DIGITS - 1)))
-        st = [stars(p) for p in p_values]
-        width = max(len(s) for s in st)  # R's format() pads the stars to one width
-        cells = [
-            [*row, pv[i], st[i].ljust(width)] for i, row in enumerate(self._coefficient_cells())
-        ]
-        table = print_matrix(list(cf.index), [*cf.columns, ""], cells, right=True)
+        table = wald_table_lines(cf, self._coefficient_cells())
         vcov = self.result.cov_params().to_numpy()
-        return ["", "Fixed effects:", *table, "---", SIGNIF_LEGEND, *self._correlation(vcov)]
+        return ["", "Fixed effects:", *table, *self._correlation(vcov)]

@@ -20,8 +20,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from interlace.engine.protocol import RandomTermDesign
-from interlace.results.glmer_summary import SIGNIF_LEGEND, format_pval, stars
+from interlace.results.glmer_summary import wald_table_lines
 from interlace.results.rformat import (
+    coefficient_cells,
     format_fixed,
     print_matrix,
     print_named,
@@ -44,25 +45,10 @@ _COMPONENTS = (
 
 def coefmat_lines(table: pd.DataFrame, digits: int = DIGITS) -> list[str]:
     """R's ``printCoefmat(zap.ind = 3)`` of an ``Estimate, Std. Error, z value, Pr(>|z|)`` table."""
-    est_se = table[["Estimate", "Std. Error"]].to_numpy()
-    finite = np.abs(est_se[np.isfinite(est_se) & (est_se != 0)])
-    digmin = 1 + np.floor(np.log10([finite.min(), finite.max()])) if finite.size else [1]
-    dec = int(max(1, *(digits - d for d in digmin)))
-    cs = format_fixed([round(v, dec) for v in est_se.ravel()], digits)
     z = zapsmall([float(v) for v in table["z value"]], digits)  # glmmTMB's zap.ind = 3
-    zv = format_fixed([round(v, max(1, min(5, digits - 1))) for v in z], digits)
-    p_values = [float(p) for p in table["Pr(>|z|)"]]
-    pv = format_pval(p_values, max(1, min(5, digits - 1)))
-    st = [stars(p) for p in p_values]
-    width = max(len(s) for s in st)
-    cells = [
-        [cs[2 * i], cs[2 * i + 1], zv[i], pv[i], st[i].ljust(width)] for i in range(len(table))
-    ]
-    return [
-        *print_matrix(list(table.index), [*table.columns, ""], cells, right=True),
-        "---",
-        SIGNIF_LEGEND,
-    ]
+    est, se = table["Estimate"].tolist(), table["Std. Error"].tolist()
+    cells = coefficient_cells(est, se, z, digits)
+    return wald_table_lines(table, cells, digits)
 
 
 class GlmmTMBSummary:
