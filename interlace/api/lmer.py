@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from interlace.api.steps import StartType, build_design, column_name
 from interlace.design.checks import CheckControl
-from interlace.engine.gaussian import GaussianObjective
+from interlace.engine.gaussian import GaussianObjective, dense_block_size
 from interlace.engine.protocol import LmmDesign
 from interlace.engine.threads import one_blas_thread
 from interlace.errors import (
@@ -28,7 +28,7 @@ from interlace.errors import (
     StartingValuesWarning,
 )
 from interlace.optim.control import ControlError, LmerControl
-from interlace.optim.optimize import optimize_theta
+from interlace.optim.optimize import optimize_theta, uses_gradient
 from interlace.optim.summary import OptSummary
 from interlace.results.lmer_result import LmerResult, assemble_lmer
 
@@ -116,7 +116,16 @@ def fit_lmer(
     ctrl = LmerControl.coerce(control)
     objective = lmer_objective(design, REML=REML)
     theta0 = _start_theta(start, objective)
-    optinfo = optimize_theta(objective, theta0, objective.lower, ctrl, nobs=objective.n)
+    block = dense_block_size(design)
+    gradient = uses_gradient(ctrl.optimizer, objective.has_gradient, block)
+    optinfo = optimize_theta(
+        objective,
+        theta0,
+        objective.lower,
+        ctrl,
+        nobs=objective.n,
+        gradient=objective.gradient if gradient else None,
+    )
     warn_about(optinfo)
     return assemble_lmer(
         design,

@@ -22,6 +22,23 @@ and the REML criterion (eq. 41)
 The ``− Σ log w_i`` term is ``−log|W|`` of eqs. 34 and 41.  At the optimum ``σ̂² = r²_θ / n`` (ML) or
 ``r²_θ / (n − p)`` (REML) (eqs. 33 and 40).
 
+Gradient, when every random term is scalar (``Λ_θ = ⊕_k θ_k I``) and the blocked
+factorisation is used.  Write ``Ω'`` for the system without ``y`` (``M_θ = Λ'Z'WZΛ + I``
+for ML, ``[Z X]`` for REML, so that the log-determinants are ``log|Ω'|``), ``P_k`` for
+the projection on term ``k``'s columns (``q_k`` of them) and ``τ_k = tr(Ω'^{-1} P_k)``.
+Since ``∂Λ/∂θ_k = P_k = Λ P_k / θ_k``, ``∂Ω'/∂θ_k = (P_k (Ω' − D) + (Ω' − D) P_k) / θ_k``
+with ``D`` the identity on the random effects, so
+
+    ∂ log|Ω'| / ∂θ_k = 2 (q_k − τ_k) / θ_k,
+
+and, by the envelope theorem and the normal equations ``θ_k Z_k' W r = û_k``,
+``∂r²_θ/∂θ_k = −2 ‖û_k‖² / θ_k``.  Hence, with ``ν = n`` (ML) or ``n − p`` (REML),
+
+    ∂(−2 ℓ̃) / ∂θ_k = 2 (q_k − τ_k) / θ_k − 2 ν ‖û_k‖² / (θ_k r²_θ).
+
+At ``θ_k = 0`` the criterion is even in ``θ_k``, so that component is 0.  The traces
+come from :meth:`~interlace.engine.predictor.BlockedPredictor.inverse_traces`.
+
 Equation numbers follow the order of the paper (and of lme4's vignette
 ``lmer.Rnw``, whose labels are ``eq:profiledDeviance`` and ``eq:REMLprofiled``).
 """
@@ -129,6 +146,33 @@ class GaussianObjective:
         """The criterion at the θ of the last update."""
         pr = self.predictor
         return profiled_deviance(pr.ldL2, pr.ldRX2, pr.pwrss, self.n, self.p, self.REML, self.ldW)
+
+    @property
+    def has_gradient(self) -> bool:
+        """Whether :meth:`gradient` is available: scalar terms, each ``λ_k = θ_k``, blocked path."""
+        pr = self.predictor
+        return (
+            isinstance(pr, BlockedPredictor)
+            and pr.scalar_terms
+            and all(t.cov.n_theta == 1 and t.cov.template() is not None for t in pr.terms)
+        )
+
+    def gradient(self) -> FloatArray:
+        """∂/∂θ of the criterion at the θ of the last evaluation (see the module docstring)."""
+        pr = self.predictor
+        if not isinstance(pr, BlockedPredictor) or not self.has_gradient:
+            raise NumericalError("the analytic gradient needs scalar random terms (blocked path)")
+        _, u = pr.solve()
+        traces = pr.inverse_traces(with_x=self.REML)
+        nu = self.n - self.p if self.REML else self.n
+        grad = np.zeros(pr.theta.size)
+        for k, term in enumerate(pr.terms):
+            theta_k = float(pr.lams[k][0, 0])
+            if theta_k != 0.0:
+                q_k = len(term.levels)
+                shrink = nu * float(np.sum(u[k] ** 2)) / pr.pwrss
+                grad[k] = 2.0 * (q_k - traces[k] - shrink) / theta_k
+        return grad
 
     def sigma(self) -> float:
         """Residual standard deviation profiled at the last θ."""

@@ -49,7 +49,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from interlace.engine.kernels import HAVE_NUMBA, scaled_schur
+from interlace.engine.kernels import HAVE_NUMBA, scaled_schur, weighted_solve_norms
 from interlace.engine.protocol import RandomTermDesign
 from interlace.engine.threads import caller_blas_threads
 from interlace.errors import NumericalError
@@ -372,6 +372,7 @@ class BlockedPredictor:
         self.ldL2 = np.nan
         self.ldRX2 = np.nan
         self.pwrss = np.nan
+        self.rest_scale: FloatArray = np.ones(self.m)
         self.reweight(y, weights)
 
     def _design_patterns(
@@ -422,6 +423,9 @@ class BlockedPredictor:
             self.a_r0t_sparse: sp.csr_matrix = sp.csr_matrix(
                 (np.zeros(a_r0.nnz), pos.indices, pos.indptr), shape=(q0, m)
             )
+            # the same arrays as int64, for the compiled gradient kernel
+            self._r0t_indptr = pos.indptr.astype(np.int64)
+            self._r0t_indices = pos.indices.astype(np.int64)
         self._scatter = _scatter_kernel(a_r0) if self.k0 == 1 and not self._dense_r0 else None
 
     def reweight(self, y: FloatArray, weights: FloatArray | None = None) -> None:
@@ -437,7 +441,9 @@ class BlockedPredictor:
         if self._w is None or not np.array_equal(w, self._w):
             self._set_weights(w)
         sw = self._sw
-        xy = np.column_stack([self.X, y]) * sw[:, None]
+        xy = np.empty((self.n, self.p + 1))
+        np.multiply(self.X, sw[:, None], out=xy[:, :-1])
+        np.multiply(y, sw, out=xy[:, -1])
         xy_0 = np.asarray((self._z0t @ xy).T)  # (p+1) x q0
         qr, a_rr = self.q_rest, self.a_rr
         a_rr[qr:, qr:] = xy.T @ xy
@@ -536,6 +542,57 @@ class BlockedPredictor:
         self.ls = ls
         self.theta = theta.copy()
         self.lams = lams
+        self.rest_scale = scale
+
+    @property
+    def scalar_terms(self) -> bool:
+        """Whether every random term has one column per level (``θ_k`` scales its block)."""
+        return self.k0 == 1 and not self._any_vector_rest
+
+    def inverse_traces(self, with_x: bool) -> FloatArray:
+        """Per term, the trace of its diagonal block of an inverse, at the last θ (scalar terms).
+
+        The inverse is of ``M = Λ'Z'WZΛ + I`` (``with_x=False``) or of ``Ω_θ`` without
+        its ``y`` row and column (``with_x=True``).  With the leading block ``M_0 =
+        diag(m_j)`` eliminated, ``C`` the block below it, ``S`` the Schur complement
+        (the first ``r`` rows of the dense block) and ``V = L_S^{-1}``:
+
+            inverse, rest:     S^{-1} = V'V,  diagonal = squared column norms of V;
+            inverse, leading:  M_0^{-1} + M_0^{-1} C' S^{-1} C M_0^{-1},
+                               trace = Σ_j 1/m_j + Σ_j ‖V c_j‖² / m_j².
+
+        ``c_j = λ_0 D a_j`` with ``a_j`` the column of ``A_R0`` and ``D`` the rest's
+        scaling, so the last sum is :func:`~interlace.engine.kernels.weighted_solve_norms`
+        with weights ``λ_0² / m_j²``.  One triangular inversion (``r³/3`` flops) and
+        ``nnz(A_R0)·r/2`` multiply-adds.
+        """
+        m0 = self.m0[:, 0, 0]
+        traces = np.zeros(len(self.terms))
+        traces[self.lead] = float(np.sum(1.0 / m0))
+        r = self.q_rest + (self.p if with_x else 0)
+        if r == 0:
+            return traces
+        with caller_blas_threads(r):
+            v = sla.lapack.dtrtri(self.ls[:r, :r], lower=1)[0]
+        w = self.lams[self.lead][0, 0] ** 2 / m0**2
+        scale = self.rest_scale
+        if isinstance(self._scatter, _CompiledScatter):  # large: the compiled kernel
+            args = (self._r0t_indptr, self._r0t_indices, self.a_r0t_sparse.data, scale, w, r)
+            lead_part, norms = weighted_solve_norms(v, *args)
+        else:
+            v_low = np.tril(v)
+            norms = np.einsum("ij,ij->j", v_low, v_low)
+            if self._dense_r0:
+                vc = v_low @ (self.a_r0_dense[:r] * scale[:r, None])
+                lead_part = float(np.einsum("ij,ij,j->", vc, vc, w))
+            else:
+                ct = self.a_r0t_sparse[:, :r] @ sp.diags(scale[:r])
+                cv = np.asarray(ct @ v_low.T)
+                lead_part = float(np.einsum("ji,ji,j->", cv, cv, w))
+        traces[self.lead] += lead_part
+        for seg in self.segments:
+            traces[seg.term] = float(np.sum(norms[seg.start : seg.start + seg.nlev]))
+        return traces
 
     def _schur_product_scalar(self, w0: FloatArray) -> FloatArray:
         """``A_R0 diag(w0) A_R0'`` for a scalar leading term."""

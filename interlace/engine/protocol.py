@@ -112,7 +112,7 @@ class Predictor(Protocol):
     - ``update(theta)``: set θ and refactor ``Λ'Z'WZΛ + I`` and ``R_X``; raise
       :class:`~interlace.errors.NumericalError` when that fails;
     - ``ldL2``, ``ldRX2``, ``pwrss``: ``log|L_θ|²``, ``log|R_X|²`` and the
-      penalised weighted RSS after the last update;
+      penalised weighted RSS after the last update, ``theta`` its θ;
     - ``solve()``: ``(β̂, û)`` with ``û`` per term as ``levels x k`` arrays;
     - ``b(u)``: ``Λ_θ u`` per term; ``lams``: the ``k x k`` factors per term;
     - ``unscaled_vcov()``: ``(R_X' R_X)^{-1}``;
@@ -123,6 +123,7 @@ class Predictor(Protocol):
     ldL2: float
     ldRX2: float
     pwrss: float
+    theta: NDArray[np.float64]
     lams: list[NDArray[np.float64]]
 
     def update(self, theta: NDArray[np.float64]) -> None: ...

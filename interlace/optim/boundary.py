@@ -17,25 +17,32 @@ FloatArray = NDArray[np.float64]
 
 #: lme4's step for the one-sided derivative at a bound.
 EDGE_STEP = 1e-5
+#: How far inside its bound a θ that descends inwards is restarted (see :func:`inward_restart`).
+RESTART_STEP = 0.1
 
 
-def descends_from_edge(
+def inward_restart(
     fun: Callable[[FloatArray], float], theta: FloatArray, lower: FloatArray
-) -> bool:
-    """Whether moving any θ that sits on its lower bound inwards lowers ``fun``.
+) -> FloatArray | None:
+    """Where to restart when moving a θ that sits on its lower bound inwards lowers ``fun``.
 
-    One-sided difference with step 1e-5, as lme4's ``restart_edge``.
+    One-sided difference with step 1e-5, as lme4's ``restart_edge``.  Returns ``None``
+    when no bound coordinate descends inwards, else ``theta`` with the descending
+    coordinates moved :data:`RESTART_STEP` inside their bounds: a point where a gradient
+    method is not held by the zero derivative of an even criterion at ``θ_k = 0``
+    (BOBYQA restarts from ``theta`` itself, as lme4's).
     """
     on_bound = np.flatnonzero(theta == lower)
     if on_bound.size == 0:
-        return False
+        return None
     f0 = fun(theta)
+    restart = theta.copy()
     for i in on_bound:
         moved = theta.copy()
         moved[i] = lower[i] + EDGE_STEP
         if (fun(moved) - f0) / EDGE_STEP < 0:
-            return True
-    return False
+            restart[i] = lower[i] + RESTART_STEP
+    return None if np.array_equal(restart, theta) else restart
 
 
 def snap_to_boundary(

@@ -1,6 +1,7 @@
 """Minimise a profiled mixed-model objective over θ as lme4's ``optimizeLmer`` does.
 
-Steps: BOBYQA from the start; if a θ on its bound would descend inwards,
+Steps: BOBYQA from the start (or L-BFGS-B, when the caller passes the objective's
+gradient); if a θ on its bound would descend inwards,
 restart from the optimum (``restart_edge``); finite-difference derivatives at
 the optimiser's answer; snap θ within ``boundary_tol`` of a bound onto it when
 that does not raise the objective (``check.boundary``); lme4's convergence
@@ -9,22 +10,58 @@ checks; a final evaluation so the objective's state matches the reported θ.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from interlace.optim.bobyqa import NLOPTWRAP_DEFAULTS, bobyqa
-from interlace.optim.boundary import descends_from_edge, is_singular, snap_to_boundary
-from interlace.optim.control import LmerControl
+from interlace.optim.bobyqa import NLOPTWRAP_DEFAULTS, OptimizerResult, bobyqa
+from interlace.optim.boundary import inward_restart, is_singular, snap_to_boundary
+from interlace.optim.control import ControlError, LmerControl
 from interlace.optim.convergence import check_convergence, deriv12
+from interlace.optim.lbfgsb import LBFGSB_DEFAULTS, lbfgsb
 from interlace.optim.summary import EvaluationLog, OptSummary
 
 FloatArray = NDArray[np.float64]
 
 #: lme4's convergence code for ``optimizer = NULL``.
 NO_OPTIMIZATION = 1000
+#: ``optimizer = "auto"`` uses the gradient when the dense block has at least this many
+#: columns (every evaluation then factors it, so fewer evaluations pay for the gradient).
+GRADIENT_MIN_BLOCK = 1000
+
+
+def uses_gradient(optimizer: str | None, has_gradient: bool, dense_block: int) -> bool:
+    """Whether the ``optimizer`` setting means L-BFGS-B with the gradient for this objective.
+
+    Raises :class:`~interlace.optim.control.ControlError` for ``"L-BFGS-B"`` when the
+    objective has no gradient.
+    """
+    if optimizer == "L-BFGS-B" and not has_gradient:
+        raise ControlError(
+            "optimizer 'L-BFGS-B' needs the analytic gradient, available when every random "
+            "term is scalar (one column per level, e.g. (1 | g)) and the blocked path is used",
+            remedy="use optimizer='nloptwrap'",
+        )
+    if optimizer == "auto":
+        return has_gradient and dense_block >= GRADIENT_MIN_BLOCK
+    return optimizer == "L-BFGS-B"
+
+
+class _LastEvaluation:
+    """``fun``, remembering its last point and value (to skip a repeated final evaluation)."""
+
+    def __init__(self, fun: Callable[[FloatArray], float]) -> None:
+        self.fun = fun
+        self.theta: FloatArray = np.empty(0)
+        self.value = math.nan
+
+    def __call__(self, theta: FloatArray) -> float:
+        self.value = self.fun(theta)
+        self.theta = np.array(theta, dtype=float)
+        return self.value
 
 
 def optimize_theta(
@@ -33,19 +70,25 @@ def optimize_theta(
     lower: FloatArray,
     control: LmerControl | None = None,
     nobs: int = 0,
+    gradient: Callable[[], FloatArray] | None = None,
 ) -> OptSummary:
     """Minimise ``fun`` over θ ≥ ``lower``; returns the record of the optimisation.
 
     ``nobs`` (the number of observations) decides, with the control's
     ``check_conv_nobsmax``, whether derivatives are computed for the checks.
+    ``gradient`` (the gradient of ``fun`` at its last evaluation), when given, makes
+    the optimiser L-BFGS-B (the caller decides, see :func:`uses_gradient`).
     ``fun`` is left evaluated at ``OptSummary.final``.
     """
     control = control or LmerControl()
+    tracked = _LastEvaluation(fun)
+    fun = tracked
     record = EvaluationLog()
     logged = record.logged(fun)
     x0 = np.asarray(start, dtype=float)
     lower = np.asarray(lower, dtype=float)
-    opt_ctrl = {**NLOPTWRAP_DEFAULTS, **control.optCtrl}
+    defaults = NLOPTWRAP_DEFAULTS if gradient is None else LBFGSB_DEFAULTS
+    opt_ctrl = {**defaults, **control.optCtrl}
     if control.optimizer is None:  # lme4's optimizer = NULL: evaluate at the start only
         fmin = fun(x0)
         return OptSummary(
@@ -60,14 +103,22 @@ def optimize_theta(
             message="no optimization",
             conv=check_convergence(x0, lower, None, None, singular_tol=control.check_conv_singular),
         )
-    res = bobyqa(logged, x0, lower, control=opt_ctrl)
+    name = "nloptwrap" if gradient is None else "L-BFGS-B"
+
+    def run(x: FloatArray) -> OptimizerResult:
+        if gradient is None:
+            return bobyqa(logged, x, lower, control=opt_ctrl)
+        return lbfgsb(logged, gradient, x, lower, control=opt_ctrl)
+
+    res = run(x0)
     feval = res.feval
     warnings: list[str] = []
-    if control.restart_edge and descends_from_edge(fun, res.par, lower):
-        res = bobyqa(logged, res.par, lower, control=opt_ctrl)
+    restart = inward_restart(fun, res.par, lower) if control.restart_edge else None
+    if restart is not None:
+        res = run(res.par if gradient is None else restart)
         feval += res.feval
     if res.return_code != 0:
-        warnings.append(f"convergence code {res.return_code} from nloptwrap: {res.message}")
+        warnings.append(f"convergence code {res.return_code} from {name}: {res.message}")
     grad = hess = None
     if control.calc_derivs and not (
         nobs > control.check_conv_nobsmax
@@ -87,9 +138,9 @@ def optimize_theta(
         grad_tol=control.check_conv_grad,
         hess_tol=control.check_conv_hess,
     )
-    fmin = fun(theta)
+    fmin = tracked.value if np.array_equal(tracked.theta, theta) else fun(theta)
     return record.summary(
-        optimizer=control.optimizer,
+        optimizer=name if control.optimizer == "auto" else control.optimizer,
         initial=x0,
         final=theta,
         fmin=fmin,

@@ -425,8 +425,8 @@ def assemble_lmer(
     theta = rectify(
         np.asarray(optinfo.final, dtype=float), [(t.cov, t.theta_slice) for t in design.terms]
     )
-    fmin = objective(theta)
     pr = objective.predictor
+    fmin = objective.value() if np.array_equal(pr.theta, theta) else objective(theta)
     beta, u = pr.solve()
     b = pr.b(u)
     return LmerResult(

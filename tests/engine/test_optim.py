@@ -9,7 +9,7 @@ from lmm_fixtures import SMALL_CASES, design, load
 from interlace.design.covariance import Diagonal, Unstructured
 from interlace.engine.gaussian import GaussianObjective
 from interlace.optim.bobyqa import bobyqa
-from interlace.optim.boundary import descends_from_edge, is_singular, rectify, snap_to_boundary
+from interlace.optim.boundary import inward_restart, is_singular, rectify, snap_to_boundary
 from interlace.optim.control import ControlError, LmerControl
 from interlace.optim.convergence import (
     SINGULAR_MESSAGE,
@@ -76,10 +76,11 @@ def test_snap_to_boundary_only_when_not_worse() -> None:
     np.testing.assert_array_equal(kept, theta)
 
 
-def test_descends_from_edge() -> None:
+def test_inward_restart() -> None:
     lower = np.zeros(1)
-    assert descends_from_edge(lambda t: float((t[0] - 1) ** 2), np.zeros(1), lower)
-    assert not descends_from_edge(lambda t: float((t[0] + 1) ** 2), np.zeros(1), lower)
+    restart = inward_restart(lambda t: float((t[0] - 1) ** 2), np.zeros(1), lower)
+    assert restart is not None and restart[0] == pytest.approx(0.1)
+    assert inward_restart(lambda t: float((t[0] + 1) ** 2), np.zeros(1), lower) is None
 
 
 def test_rectify_flips_columns_with_negative_diagonal() -> None:
