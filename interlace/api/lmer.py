@@ -28,7 +28,7 @@ from interlace.errors import (
     StartingValuesWarning,
 )
 from interlace.optim.control import ControlError, LmerControl
-from interlace.optim.optimize import optimize_theta, uses_gradient
+from interlace.optim.optimize import optimize_theta
 from interlace.optim.summary import OptSummary
 from interlace.results.lmer_result import LmerResult, assemble_lmer
 
@@ -116,15 +116,14 @@ def fit_lmer(
     ctrl = LmerControl.coerce(control)
     objective = lmer_objective(design, REML=REML)
     theta0 = _start_theta(start, objective)
-    block = dense_block_size(design)
-    gradient = uses_gradient(ctrl.optimizer, objective.has_gradient, block)
     optinfo = optimize_theta(
         objective,
         theta0,
         objective.lower,
         ctrl,
         nobs=objective.n,
-        gradient=objective.gradient if gradient else None,
+        gradient=objective.gradient if objective.has_gradient else None,
+        dense_block=dense_block_size(design),
     )
     warn_about(optinfo)
     return assemble_lmer(
@@ -190,6 +189,9 @@ def lmer(
         ``lmerControl`` settings: the optimiser's (``optimizer``, ``restart_edge``,
         ``boundary_tol``, ``calc_derivs``, ``check_conv_*``, ``optCtrl``) and, in a
         mapping, lme4's design checks (``check.nlev.gtr.1``, ``check.rankX``, ...).
+        The default ``optimizer="auto"`` is lme4's BOBYQA (``"nloptwrap"``) except for
+        large models whose random terms are all scalar, which get L-BFGS-B with the
+        analytic gradient (see :class:`~interlace.optim.control.LmerControl`).
     start : array or {"theta": array}, optional
         Starting θ.
     data_name : str, optional

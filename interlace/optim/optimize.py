@@ -41,8 +41,9 @@ def uses_gradient(optimizer: str | None, has_gradient: bool, dense_block: int) -
     """
     if optimizer == "L-BFGS-B" and not has_gradient:
         raise ControlError(
-            "optimizer 'L-BFGS-B' needs the analytic gradient, available when every random "
-            "term is scalar (one column per level, e.g. (1 | g)) and the blocked path is used",
+            "optimizer 'L-BFGS-B' needs the analytic gradient of the objective: lmer has it "
+            "when every random term is scalar (one column per level, e.g. (1 | g)) and the "
+            "blocked path is used; lme has none",
             remedy="use optimizer='nloptwrap'",
         )
     if optimizer == "auto":
@@ -71,13 +72,16 @@ def optimize_theta(
     control: LmerControl | None = None,
     nobs: int = 0,
     gradient: Callable[[], FloatArray] | None = None,
+    dense_block: int = 0,
 ) -> OptSummary:
     """Minimise ``fun`` over θ ≥ ``lower``; returns the record of the optimisation.
 
     ``nobs`` (the number of observations) decides, with the control's
     ``check_conv_nobsmax``, whether derivatives are computed for the checks.
-    ``gradient`` (the gradient of ``fun`` at its last evaluation), when given, makes
-    the optimiser L-BFGS-B (the caller decides, see :func:`uses_gradient`).
+    ``gradient`` is the gradient of ``fun`` at its last evaluation, when the objective
+    has one, and ``dense_block`` the size of the dense block each evaluation factors:
+    with the control's ``optimizer`` they decide between BOBYQA and L-BFGS-B
+    (:func:`uses_gradient`).
     ``fun`` is left evaluated at ``OptSummary.final``.
     """
     control = control or LmerControl()
@@ -87,6 +91,8 @@ def optimize_theta(
     logged = record.logged(fun)
     x0 = np.asarray(start, dtype=float)
     lower = np.asarray(lower, dtype=float)
+    if not uses_gradient(control.optimizer, gradient is not None, dense_block):
+        gradient = None
     defaults = NLOPTWRAP_DEFAULTS if gradient is None else LBFGSB_DEFAULTS
     opt_ctrl = {**defaults, **control.optCtrl}
     if control.optimizer is None:  # lme4's optimizer = NULL: evaluate at the start only

@@ -15,7 +15,13 @@ from mm_data import FIXTURES, SCRIPT, STORED_DIR, read_dataset
 
 from interlace.design.fixed import fixed_design
 from interlace.design.frame import build_model_frame
-from interlace.design.rank import dqrdc2, drop_rank_deficient, rank_check
+from interlace.design.rank import (
+    RANK_TOL,
+    _clearly_full_rank,
+    dqrdc2,
+    drop_rank_deficient,
+    rank_check,
+)
 from interlace.errors import RankDeficiencyWarning
 from interlace.formula import formula_ir
 
@@ -85,3 +91,16 @@ def test_r_factor_is_upper_triangular_and_reproduces_x() -> None:
     _, r_np = np.linalg.qr(X)
     np.testing.assert_allclose(np.abs(r), np.abs(r_np), atol=1e-12)
     assert qr.rank == 4
+
+
+@pytest.mark.parametrize("eps", [1e-2, 1e-4, 1e-6, 1e-8, 0.0])
+def test_fast_full_rank_check_agrees_with_dqrdc2(eps: float) -> None:
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((500, 6))
+    X[:, 4] = X[:, 1] + eps * rng.standard_normal(500)
+    fast = _clearly_full_rank(X, RANK_TOL)
+    if fast:  # the fast answer is only ever "full rank", and then it is right
+        assert dqrdc2(X).rank == 6
+    keep = rank_check(X, tuple("abcdef")).keep
+    np.testing.assert_array_equal(keep, np.sort(dqrdc2(X).pivot[: dqrdc2(X).rank]))
+    assert fast == (eps >= 1e-2)  # only a clearly independent column passes the margin

@@ -19,9 +19,9 @@ from interlace.engine import kernels
 from interlace.engine.gaussian import GaussianObjective
 from interlace.engine.predictor import BlockedPredictor
 from interlace.optim.bobyqa import OptimizerResult
-from interlace.optim.control import ControlError
+from interlace.optim.control import ControlError, LmerControl
 from interlace.optim.lbfgsb import lbfgsb
-from interlace.optim.optimize import GRADIENT_MIN_BLOCK, uses_gradient
+from interlace.optim.optimize import GRADIENT_MIN_BLOCK, optimize_theta, uses_gradient
 
 SCALAR_CASES = [c for c in SMALL_CASES if GaussianObjective(design(c)).has_gradient]
 VECTOR_CASES = [c for c in SMALL_CASES if c not in SCALAR_CASES]
@@ -184,3 +184,13 @@ def test_lbfgsb_reports_the_evaluation_limit() -> None:
     res = lbfgsb(fun, grad, np.ones(3), np.zeros(3), control={"maxeval": 2})  # type: ignore[arg-type]
     assert res.return_code == 5
     assert res.feval <= 2 + 10  # the limit is checked after each line search
+
+
+def test_optimize_theta_refuses_lbfgsb_without_a_gradient() -> None:
+    fun, _ = _quadratic(np.array([1.0]))
+    with pytest.raises(ControlError, match="gradient"):
+        optimize_theta(fun, np.ones(1), np.zeros(1), LmerControl(optimizer="L-BFGS-B"))  # type: ignore[arg-type]
+    # "auto" without a gradient is BOBYQA
+    res = optimize_theta(fun, np.ones(1) * 3, np.zeros(1), LmerControl())  # type: ignore[arg-type]
+    assert res.optimizer == "nloptwrap"
+    assert res.final[0] == pytest.approx(1.0, abs=1e-3)
