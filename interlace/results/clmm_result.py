@@ -44,7 +44,7 @@ from interlace.results.rformat import (
     print_matrix,
 )
 from interlace.results.summary import DIGITS
-from interlace.results.tables import ranef_frames, varcorr_frame
+from interlace.results.tables import conditional_covariances, ranef_frames, varcorr_frame
 from interlace.results.wald import chisq_p_value, normal_p_values
 
 if TYPE_CHECKING:
@@ -128,9 +128,7 @@ class ClmmResult:
         theta = objective.split(par)[2]
         lams = [t.lambda_block(theta) for t in objective.terms]
         blocks = objective.u_covariances(par)
-        cond_var = tuple(
-            np.einsum("ij,ljk,mk->lim", lam, u, lam) for lam, u in zip(lams, blocks, strict=True)
-        )
+        cond_var = conditional_covariances(lams, blocks)
         return cls(
             design=design,
             par=np.asarray(par, dtype=float),

@@ -16,6 +16,9 @@ family, the fitted means and lme4's GLMM conventions:
   it is ``sqrt((Σ a_i (y_i − μ_i)²/V(μ_i) + ‖u‖²) / n)`` (lme4 1.1's
   ``sigma()``, which also scales ``VarCorr``);
 * ``tvalues`` are Wald z statistics and ``pvalues`` their two-sided normal p-values;
+* ``ranef(condVar=True)`` gives ``σ²`` times the diagonal blocks of
+  ``Λ (Λ'Z'WZΛ + I)^{-1} Λ'`` at the working weights ``W`` of the last PIRLS
+  factorisation (lme4's ``postVar``, the same for every nAGQ);
 * ``nb_theta`` is the negative binomial θ of the family (``glmer_nb``), counted in
   ``df_model`` as lme4 counts it; ``None`` for other families.
 """
@@ -34,8 +37,9 @@ from numpy.typing import NDArray
 from interlace.design.evaluate import FactorColumn
 from interlace.engine.laplace import GlmmDeviance
 from interlace.engine.pirls import GlmResponse
+from interlace.engine.predictor import BlockedPredictor
 from interlace.engine.protocol import LmmDesign
-from interlace.errors import InterlaceError, UnsupportedFeatureError
+from interlace.errors import InterlaceError
 from interlace.optim.boundary import rectify
 from interlace.optim.summary import OptSummary
 from interlace.results.lmer_result import LmerResult
@@ -65,6 +69,10 @@ class GlmerResult(LmerResult):
         is it divided by ``sigma²``.
     vcov_source : str
         ``"hessian"`` or ``"RX"``.
+    pirls_weights : ndarray
+        Working weights of the last factorisation of ``Λ'Z'WZΛ + I`` by PIRLS
+        (at the iterate before the last, as the factor lme4 keeps in
+        ``getME(fit, "L")``); :attr:`cond_var` is computed at them.
     """
 
     response: GlmResponse
@@ -74,6 +82,7 @@ class GlmerResult(LmerResult):
     dev_resids: FloatArray
     vcov: FloatArray
     vcov_source: str
+    pirls_weights: FloatArray
 
     @classmethod
     def assemble(
@@ -153,21 +162,24 @@ class GlmerResult(LmerResult):
             dev_resids=fit.dev_resids,
             vcov=vcov,
             vcov_source=source,
+            pirls_weights=fit.weights,
         )
 
-    @property
-    def cond_var(self) -> tuple[FloatArray, ...]:
-        """Conditional covariances of the random effects: not available for GLMMs yet.
+    def _u_cov_blocks(self) -> list[FloatArray]:
+        """Per term, the blocks of ``M^{-1}``, ``M = Λ'Z'WZΛ + I`` at θ̂ and the PIRLS weights.
 
-        Raises
-        ------
-        UnsupportedFeatureError
-            Always (lme4 takes them from the factor at the final PIRLS weights).
+        ``W`` is :attr:`pirls_weights` and :attr:`cond_var` scales by ``σ²`` (1 for
+        binomial and Poisson): lme4's ``ranef(fit, condVar = TRUE)``, which reads ``M``'s
+        factor from the last PIRLS iteration, for every nAGQ.
         """
-        raise UnsupportedFeatureError(
-            "ranef(condVar=True) is not available for glmer fits yet",
-            remedy="use ranef() for the conditional modes",
+        # M does not involve X or the response: the system of u alone, with a unit
+        # response (any y with W y ≠ 0 keeps the factor's last pivot positive)
+        n = self.pirls_weights.size
+        predictor = BlockedPredictor(
+            self.design.terms, np.empty((n, 0)), np.ones(n), self.pirls_weights
         )
+        predictor.update(self.theta)
+        return predictor.u_cov_blocks()
 
     # ------------------------------------------------------------ fixed effects
     @cached_property

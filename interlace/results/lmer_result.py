@@ -19,7 +19,13 @@ from interlace.engine.protocol import LmmDesign
 from interlace.optim.boundary import is_singular, rectify
 from interlace.optim.summary import OptSummary
 from interlace.results import criteria
-from interlace.results.tables import coef_frames, ranef_frames, unique_group_names, varcorr_frame
+from interlace.results.tables import (
+    coef_frames,
+    conditional_covariances,
+    ranef_frames,
+    unique_group_names,
+    varcorr_frame,
+)
 
 if TYPE_CHECKING:
     from interlace.results.summary import LmerSummary
@@ -214,13 +220,13 @@ class LmerResult:
 
         Recomputed from the design at the estimated θ on first use.
         """
+        return conditional_covariances(self.lambdas, self._u_cov_blocks(), self.scale)
+
+    def _u_cov_blocks(self) -> list[FloatArray]:
+        """Per term, the blocks of ``M^{-1}``, ``M = Λ'Z'WZΛ + I`` at the estimates."""
         objective = GaussianObjective(self.design, REML=self.REML)
         objective(self.theta)
-        blocks = objective.predictor.u_cov_blocks()
-        return tuple(
-            self.scale * np.einsum("ij,ljk,mk->lim", lam, u, lam)
-            for lam, u in zip(self.lambdas, blocks, strict=True)
-        )
+        return objective.predictor.u_cov_blocks()
 
     @property
     def random_effects(self) -> dict[str, pd.DataFrame]:

@@ -111,3 +111,14 @@ def coef_frames(ranef: dict[str, pd.DataFrame], fe_params: pd.Series) -> dict[st
             frame[name] = frame[name] + re[name].to_numpy()
         out[group] = frame
     return out
+
+
+def conditional_covariances(
+    lams: Sequence[FloatArray], u_blocks: Sequence[FloatArray], scale: float = 1.0
+) -> tuple[FloatArray, ...]:
+    """Per term, ``scale · λ U_l λ'`` for each level's ``k x k`` block ``U_l`` of ``Var(u | y)/σ²``.
+
+    The conditional covariances of ``b = Λ u`` (lme4's ``postVar``), ``levels x k x k``.
+    """
+    pairs = zip(lams, u_blocks, strict=True)
+    return tuple(scale * np.einsum("ij,ljk,mk->lim", lam, u, lam) for lam, u in pairs)

@@ -28,7 +28,6 @@ from interlace.errors import (
     InterlaceError,
     ResponseDomainError,
     SeparationWarning,
-    UnsupportedFeatureError,
 )
 from interlace.families import Gamma, binomial, gaussian, inverse_gaussian, poisson
 from interlace.optim.control import ControlError
@@ -190,8 +189,6 @@ def test_cbpp_laplace_details() -> None:
     assert list(re.index) == ref["ranef"]["herd"]["levels"]
     assert "Residual" not in r.variance_components
     assert r.converged and not r.is_singular
-    with pytest.raises(UnsupportedFeatureError, match="condVar"):  # a clear error, not a crash
-        r.ranef(condVar=True)
 
 
 def test_proportions_with_weights_equal_cbind() -> None:
