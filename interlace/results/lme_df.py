@@ -17,6 +17,12 @@ intercept gets the largest of the resulting degrees of freedom; without
 one, every stratum but the first gains one.  Each column's DF is that of its
 stratum.  "Varies within a group" is exact inequality, as in nlme's C code;
 "constant" is nlme's relative tolerance ``sqrt(.Machine$double.eps)``.
+
+The F tests of ``anova`` use the same rule on whole terms (``fixDF$terms``):
+a term is estimated at the innermost stratum of its columns, each stratum
+loses one degree of freedom per column of the terms estimated there, and
+terms of constant columns only (the intercept) play the intercept's part.
+When every column is constant the base degrees of freedom are not reduced.
 """
 
 from __future__ import annotations
@@ -50,17 +56,10 @@ def _varies_within(x: FloatArray, codes: NDArray[np.intp]) -> bool:
     return bool(np.any(hi != lo))
 
 
-def fixed_effects_df(X: FloatArray, groups: Sequence[NDArray[np.intp]]) -> NDArray[np.int64]:
-    """nlme's ``fixDF$X``: the denominator DF of each column of ``X``.
-
-    Parameters
-    ----------
-    X : ndarray, shape (n, p)
-    groups : sequence of int arrays
-        0-based group of every row at each grouping level, outer to inner
-        (a level's groups are the combinations of it and the outer levels).
-    """
-    X = np.asarray(X, dtype=float)
+def _strata(
+    X: FloatArray, groups: Sequence[NDArray[np.intp]]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
+    """Base DF per stratum, which columns are constant, and each column's stratum (0-based)."""
     n, p = X.shape
     n_groups = [int(np.unique(g).size) for g in groups]
     base = np.diff(np.r_[0, n_groups, n]).astype(np.int64)
@@ -72,11 +71,64 @@ def fixed_effects_df(X: FloatArray, groups: Sequence[NDArray[np.intp]]) -> NDArr
             if _varies_within(X[:, j], np.asarray(codes, dtype=np.intp)):
                 s = q
         stratum[j] = s
+    return base, constant, stratum
+
+
+def _stratum_df(
+    base: NDArray[np.int64],
+    estimated: NDArray[np.int64],
+    size: NDArray[np.int64],
+    has_intercept: bool,
+) -> NDArray[np.int64]:
+    """DF left per stratum when parameter blocks of ``size`` are estimated at ``estimated``."""
     df = base.copy()
-    np.subtract.at(df, stratum[~constant], 1)
-    if np.any(constant):
+    np.add.at(df, estimated, -size)
+    if has_intercept:
         df[0] -= 1
     else:
         df[1:] += 1
-    out = np.where(constant, df.max(), df[stratum])
-    return np.asarray(out, dtype=np.int64)
+    return df
+
+
+def fixed_effects_df(X: FloatArray, groups: Sequence[NDArray[np.intp]]) -> NDArray[np.int64]:
+    """nlme's ``fixDF$X``: the denominator DF of each column of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+    groups : sequence of int arrays
+        0-based group of every row at each grouping level, outer to inner
+        (a level's groups are the combinations of it and the outer levels).
+    """
+    X = np.asarray(X, dtype=float)
+    base, constant, stratum = _strata(X, groups)
+    if constant.all():
+        return np.full(X.shape[1], base.max(), dtype=np.int64)
+    varying = stratum[~constant]
+    df = _stratum_df(base, varying, np.ones_like(varying), bool(constant.any()))
+    return np.asarray(np.where(constant, df.max(), df[stratum]), dtype=np.int64)
+
+
+def terms_df(
+    X: FloatArray, groups: Sequence[NDArray[np.intp]], assign: Sequence[Sequence[int]]
+) -> NDArray[np.int64]:
+    """nlme's ``fixDF$terms``: the denominator DF of each term's F test.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+    groups : sequence of int arrays
+        As for :func:`fixed_effects_df`.
+    assign : sequence of sequences of int
+        The columns of ``X`` of each term, in term order (``"(Intercept)"`` first).
+    """
+    X = np.asarray(X, dtype=float)
+    base, constant, stratum = _strata(X, groups)
+    cols = [np.asarray(c, dtype=np.intp) for c in assign]
+    intercept_like = np.array([bool(constant[c].all()) for c in cols], dtype=bool)
+    if constant.all():
+        return np.full(len(cols), base.max(), dtype=np.int64)
+    at = np.array([int(stratum[c].max()) for c in cols], dtype=np.int64)
+    size = np.array([c.size for c in cols], dtype=np.int64)
+    df = _stratum_df(base, at[~intercept_like], size[~intercept_like], bool(intercept_like.any()))
+    return np.asarray(np.where(intercept_like, df.max(), df[at]), dtype=np.int64)

@@ -12,6 +12,7 @@ nlme's BIC (``n − p`` observations for REML fits).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -96,16 +97,22 @@ class LmeResult:
         """Standard errors (``sqrt(diag(vcov(fit)))``)."""
         return self.fit.bse
 
+    @property
+    def ml_variance_factor(self) -> float:
+        """nlme's ``adjustSigma`` factor of the fixed effects' covariance: ``n/(n − p)`` for ML
+        fits, 1 for REML fits (used by the summary's t tests and ``anova``)."""
+        if self.fit.REML:
+            return 1.0
+        n, p = self.nobs, len(self.fe_params)
+        return n / (n - p)
+
     @cached_property
     def _table_se(self) -> pd.Series:
-        """The summary's standard errors: ``bse``, times ``sqrt(n/(n − p))`` for ML fits.
+        """The summary's standard errors: ``bse`` times ``sqrt(ml_variance_factor)``.
 
         nlme's ``summary.lme(adjustSigma = TRUE)`` inflates ML standard errors so.
         """
-        if self.fit.REML:
-            return self.bse
-        n, p = self.nobs, len(self.fe_params)
-        return self.bse * math.sqrt(n / (n - p))
+        return self.bse * math.sqrt(self.ml_variance_factor)
 
     @cached_property
     def tvalues(self) -> pd.Series:
@@ -346,6 +353,59 @@ class LmeResult:
         return {
             level.name: len(self.fit.design.terms[level.terms[0]].levels) for level in self.levels
         }
+
+    def anova(
+        self,
+        *others: LmeResult,
+        type: str = "sequential",
+        adjust_sigma: bool = True,
+        names: Sequence[str] | None = None,
+        test: bool = True,
+    ) -> pd.DataFrame:
+        """nlme's ``anova``: F tests of the fixed-effect terms, or a comparison with other fits.
+
+        Parameters
+        ----------
+        *others : LmeResult
+            Further fits to compare with this one (``anova(fit1, fit2, ...)``).
+        type : {"sequential", "marginal"}
+            With no other fits: each term after the terms before it (type I)
+            or after all the others.
+        adjust_sigma : bool
+            With no other fits: inflate ML fits' covariance by ``n / (n − p)``
+            (nlme's ``adjustSigma``).
+        names : sequence of str, optional
+            With other fits: row names, this fit's first (default ``"model1"``,
+            ``"model2"``, …; nlme uses the argument expressions).
+        test : bool
+            With other fits: add the likelihood-ratio tests.
+
+        Returns
+        -------
+        DataFrame
+            One fit: indexed by term label, columns ``numDF, denDF, F-value,
+            p-value``.  Several: one row per fit in the order given, columns
+            ``Model, df, AIC, BIC, logLik, Test, L.Ratio, p-value``.  See
+            :mod:`interlace.results.lme_anova`.
+
+        Raises
+        ------
+        AnovaTypeError
+            An unknown ``type``.
+        IncomparableModelsError
+            Other fits that are not lme fits, use another estimation method or
+            other data.
+
+        Warns
+        -----
+        RemlComparisonWarning
+            REML fits with different fixed effects (nlme warns and compares).
+        """
+        from interlace.results.lme_anova import compare, f_tests
+
+        if others:
+            return compare([self, *others], names=names, test=test)
+        return f_tests(self, type=type, adjust_sigma=adjust_sigma)
 
     def summary(self) -> LmeSummary:
         """nlme-style summary; ``str()`` of it prints like ``print(summary(fit))``."""

@@ -273,14 +273,8 @@ class AccessorCalls(ModelCalls):
             if matched.matched.keys() - {"object"}:
                 raise UnsupportedError("anova() of coxme fits takes only the fits", node)
             return fit.method("anova", *(self.expr(a.value) for a in others))
-        if others and cls == "glmmTMB":
-            return self._glmmtmb_anova(node, matched, [obj.value, *(a.value for a in others)])
-        if others and cls in ("clmm", "lme"):
-            raise UnsupportedError(
-                f"anova() of {cls} fits (a likelihood-ratio test) is not translated: "
-                f"interlace's {cls} results have no anova() yet; compare the fits' llf",
-                node,
-            )
+        if others and cls in ("glmmTMB", "clmm", "lme"):
+            return self._named_anova(node, matched, cls, [obj.value, *(a.value for a in others)])
         if others:
             refit = matched.matched.get("refit")
             if refit is not None:
@@ -294,6 +288,8 @@ class AccessorCalls(ModelCalls):
                     node,
                 )
             return fit.method("anova", *(self.expr(a.value) for a in others), **kwargs)
+        if cls == "lme":
+            return self._lme_anova(node, matched, fit)
         if cls != "lmer":
             raise UnsupportedError(f"anova() of a single {cls} fit is not translated", node)
         lmertest = mapping.LMERTEST in self.packages
@@ -314,15 +310,32 @@ class AccessorCalls(ModelCalls):
             )
         return fit.method("anova", **kwargs)
 
-    def _glmmtmb_anova(self, node: ast.Call, matched: MatchedCall, fits: list[ast.Node]) -> Py:
-        """``anova(fit1, fit2, ...)`` of glmmTMB fits: ``fit1.anova(fit2, ..., names=[...])``,
-        likelihood-ratio tests of the fits as they are (glmmTMB does not refit REML fits),
-        rows named by the R expressions as glmmTMB names them."""
+    def _named_anova(
+        self, node: ast.Call, matched: MatchedCall, cls: str, fits: list[ast.Node]
+    ) -> Py:
+        """``anova(fit1, fit2, ...)`` of glmmTMB, clmm or lme fits:
+        ``fit1.anova(fit2, ..., names=[...])``, likelihood-ratio tests of the fits as they
+        are (none of these packages refits REML fits), rows named by the R expressions as
+        the packages name them."""
         if matched.matched.keys() - {"object"}:
-            raise UnsupportedError("anova() of glmmTMB fits takes only the fits", node)
+            raise UnsupportedError(f"anova() of {cls} fits takes only the fits", node)
         names = pycode.sequence([pycode.string(deparse(f)) for f in fits])
         first, *rest = (self.expr(f) for f in fits)
         return first.method("anova", *rest, names=names)
+
+    def _lme_anova(self, node: ast.Call, matched: MatchedCall, fit: Py) -> Py:
+        """``anova(fit)`` of one lme fit: nlme's F tests, ``type = "sequential"`` or
+        ``"marginal"``."""
+        if matched.matched.keys() - {"object", "type"}:
+            raise UnsupportedError("anova() of one lme fit: only type = is translated", node)
+        type_arg = matched.matched.get("type")
+        if type_arg is None:
+            return fit.method("anova")
+        text = text_value(type_arg.value) or ""
+        chosen = [t for t in ("sequential", "marginal") if text and t.startswith(text)]
+        if len(chosen) != 1:  # R's match.arg: a unique prefix
+            raise UnsupportedError('type must be "sequential" or "marginal"', type_arg.value)
+        return fit.method("anova", type=pycode.string(chosen[0]))
 
     def _anova_type(self, node: ast.Node) -> Py:
         bare = strip_parens(node)

@@ -135,9 +135,9 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
             'link="probit"',
             'threshold="equidistant"',
             "nAGQ=5",
-            "#     anova(fm_temp, fm_clmm)",
+            'fm_temp.anova(fm_clmm, names=["fm_temp", "fm_clmm"])',
         ],
-        1,
+        0,
     ),
     "11_coxme_kidney.R": (
         [
@@ -271,9 +271,9 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
         [
             'correlation=interlace.corCAR1(form="~Time | Rat")',
             'correlation=interlace.corCompSymm(form="~1 | Rat")',
-            "#     anova(fm_bw_cs, fm_bw)",
+            'fm_bw_cs.anova(fm_bw, names=["fm_bw_cs", "fm_bw"])',
         ],
-        1,
+        0,
     ),
     "27_ovary_lme.R": (
         ['"follicles ~ sin(2 * pi * Time) + cos(2 * pi * Time)"', "correlation=interlace.corAR1()"],
@@ -328,11 +328,10 @@ def test_every_corpus_script_has_expectations() -> None:
     assert sorted(p.name for p in CORPUS.glob("*.R")) == sorted(EXPECTED)
 
 
-#: Scripts with statements interlace cannot run yet (kept: they are what R users write), and how
-#: many: a likelihood-ratio anova() of clmm and of lme fits (no anova() on those results; R
-#: itself stops on the lme one, whose fits differ in method).  Strict translation refuses them;
-#: ``strict=False`` comments them out with a warning each.
-UNTRANSLATED = {"10_wine_clmm.R": 1, "26_bodyweight_lme.R": 1}
+#: Scripts with statements interlace cannot translate yet (kept: they are what R users
+#: write), and how many.  Strict translation refuses them; ``strict=False`` comments them
+#: out with a warning each.
+UNTRANSLATED: dict[str, int] = {}
 
 
 @pytest.mark.parametrize("script", sorted(EXPECTED))

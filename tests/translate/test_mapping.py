@@ -393,7 +393,10 @@ def test_model_specific_accessors() -> None:
     assert last(cox + "y <- update(x, . ~ . - a)\nanova(y, x)") == "print(y.anova(x))"
     clmm = "m <- clmm(r ~ a + (1 | g), d)\n"
     assert "no confint yet" in str(error(clmm + "confint(m)"))
-    assert "no anova() yet" in str(error(clmm + "m0 <- update(m, . ~ . - a)\nanova(m0, m)"))
+    assert (
+        last(clmm + "m0 <- update(m, . ~ . - a)\nanova(m0, m)")
+        == 'print(m0.anova(m, names=["m0", "m"]))'
+    )
     lme = "l <- lme(y ~ x, d, random = ~ 1 | g)\n"
     assert last(lme + "l$sigma") == "print(l.sigma)"
 
@@ -499,6 +502,9 @@ def test_lme_calls(call: str, python: str) -> None:
         ("residuals(l)", "l.resid"),
         ("predict(l, d)", "l.predict(d)"),
         ("coef(l$modelStruct$corStruct, unconstrained = FALSE)", "l.correlation_params"),
+        ("anova(l)", "l.anova()"),
+        ('anova(l, type = "m")', 'l.anova(type="marginal")'),
+        ("anova(l, l)", 'l.anova(l, names=["l", "l"])'),
     ],
 )
 def test_lme_accessors(call: str, python: str) -> None:
@@ -512,7 +518,8 @@ def test_lme_accessors(call: str, python: str) -> None:
         ("intervals(l)", "intervals() of a lme fit is not translated"),
         ("coef(l$modelStruct$corStruct)", "unconstrained = FALSE"),
         ("fitted(l, level = 0)", "fitted(): level is not translated"),
-        ("m <- update(l, method = 'ML')\nanova(l, m)", "interlace's lme results have no anova()"),
+        ("anova(l, type = 'terms')", 'type must be "sequential" or "marginal"'),
+        ("anova(l, adjustSigma = FALSE)", "anova(): adjustSigma = is not translated"),
         (
             "m <- lme(y ~ x, d, random = ~ 1 | g, correlation = corAR1(fixed = TRUE))",
             "fixed = TRUE",
