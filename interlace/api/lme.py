@@ -239,10 +239,11 @@ def _fit_correlated(
     frame: pd.DataFrame,
     ctrl: LmerControl,
     theta0: FloatArray,
-) -> tuple[LmerResult, OptSummary, float, float]:
+) -> tuple[LmerResult, OptSummary, float, float, GroupLayout]:
     """Maximise over (θ, φ) from θ0 and nlme's start of φ.
 
-    Returns the whitened fit at the optimum, the optimiser's record, φ and ``log|R(φ)|``.
+    Returns the whitened fit at the optimum, the optimiser's record, φ, ``log|R(φ)|`` and
+    the rows' correlation groups and times.
     """
     _check_nested(design, codes)
     times = _covariate(correlation, frame, codes)
@@ -265,7 +266,7 @@ def _fit_correlated(
     phi = objective.phi(optinfo.final[-1])
     white, log_det_r = objective.at(phi)
     inner = assemble_lmer(white.design, white, replace(optinfo, final=optinfo.final[:-1]))
-    return inner, optinfo, phi, log_det_r
+    return inner, optinfo, phi, log_det_r, layout
 
 
 @one_blas_thread
@@ -340,17 +341,17 @@ def lme(
     ctrl = _control(control)
     base = GaussianObjective(design, REML=REML)
     optinfo = optimize_theta(base, base.start(), base.lower, ctrl, nobs=design.n)
-    cor_info: tuple[CorStruct, float, tuple[str, ...]] | None = None
+    cor_info: tuple[CorStruct, float, tuple[str, ...], GroupLayout] | None = None
     if correlation is None:
         warn_about(optinfo)
         inner = assemble_lmer(design, base, optinfo)
         log_det_r = 0.0
     else:
         codes, cor_groups = _correlation_groups(correlation, levels, frame)
-        inner, optinfo, phi, log_det_r = _fit_correlated(
+        inner, optinfo, phi, log_det_r, layout = _fit_correlated(
             design, correlation, codes, frame, ctrl, optinfo.final
         )
-        cor_info = (correlation, phi, cor_groups)
+        cor_info = (correlation, phi, cor_groups, layout)
     fit = replace(
         inner,
         design=design,
@@ -366,7 +367,7 @@ def _result(
     fit: LmerResult,
     levels: list[RandomLevel],
     term_level: list[int],
-    cor_info: tuple[CorStruct, float, tuple[str, ...]] | None,
+    cor_info: tuple[CorStruct, float, tuple[str, ...], GroupLayout] | None,
     fixed: str,
     data_name: str | None,
 ) -> LmeResult:
@@ -395,6 +396,7 @@ def _result(
         correlation=None if cor_info is None else cor_info[0],
         phi=None if cor_info is None else cor_info[1],
         correlation_groups=() if cor_info is None else cor_info[2],
+        correlation_layout=None if cor_info is None else cor_info[3],
         fixed=fixed,
         data_name=data_name,
     )

@@ -32,6 +32,9 @@ NLOPTWRAP_DEFAULTS: dict[str, float] = {
     "maxeval": 1e5,
 }
 
+#: Every setting :func:`bobyqa` reads.
+BOBYQA_SETTINGS = frozenset({*NLOPTWRAP_DEFAULTS, "ftol_rel", "initial_step"})
+
 _STATUS_NAMES = {
     1: "NLOPT_SUCCESS",
     2: "NLOPT_STOPVAL_REACHED",

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from numpy.typing import NDArray
 
-from interlace.optim.bobyqa import NLOPTWRAP_DEFAULTS, OptimizerResult, bobyqa
+from interlace.optim.bobyqa import (
+    BOBYQA_SETTINGS,
+    NLOPTWRAP_DEFAULTS,
+    OptimizerResult,
+    bobyqa,
+)
 from interlace.optim.boundary import inward_restart, is_singular, snap_to_boundary
 from interlace.optim.control import ControlError, LmerControl
 from interlace.optim.convergence import check_convergence, deriv12
@@ -33,12 +38,33 @@ NO_OPTIMIZATION = 1000
 GRADIENT_MIN_BLOCK = 1000
 
 
-def uses_gradient(optimizer: str | None, has_gradient: bool, dense_block: int) -> bool:
+def uses_gradient(
+    optimizer: str | None,
+    has_gradient: bool,
+    dense_block: int,
+    settings: Mapping[str, float] | None = None,
+) -> bool:
     """Whether the ``optimizer`` setting means L-BFGS-B with the gradient for this objective.
 
-    Raises :class:`~interlace.optim.control.ControlError` for ``"L-BFGS-B"`` when the
-    objective has no gradient.
+    ``settings`` are the control's ``optCtrl``: under ``"auto"``, settings that only
+    BOBYQA reads (``xtol_abs``, ``initial_step``, ...) choose BOBYQA.  Raises
+    :class:`~interlace.optim.control.ControlError` for ``"L-BFGS-B"`` when the
+    objective has no gradient, and for settings the chosen optimiser does not read.
     """
+    names = set(settings or {})
+    chosen = _choose(optimizer, has_gradient, dense_block, names)
+    known = set(LBFGSB_DEFAULTS) if chosen else BOBYQA_SETTINGS
+    if optimizer is not None and names - known:
+        raise ControlError(
+            f"optCtrl setting(s) {sorted(names - known)} are not read by "
+            f"{'L-BFGS-B' if chosen else 'nloptwrap (BOBYQA)'}",
+            remedy=f"use {sorted(known)}",
+        )
+    return chosen
+
+
+def _choose(optimizer: str | None, has_gradient: bool, dense_block: int, names: set[str]) -> bool:
+    """The decision of :func:`uses_gradient`, before the settings are checked."""
     if optimizer == "L-BFGS-B" and not has_gradient:
         raise ControlError(
             "optimizer 'L-BFGS-B' needs the analytic gradient of the objective: lmer has it "
@@ -47,7 +73,8 @@ def uses_gradient(optimizer: str | None, has_gradient: bool, dense_block: int) -
             remedy="use optimizer='nloptwrap'",
         )
     if optimizer == "auto":
-        return has_gradient and dense_block >= GRADIENT_MIN_BLOCK
+        bobyqa_only = bool(names - set(LBFGSB_DEFAULTS))
+        return has_gradient and dense_block >= GRADIENT_MIN_BLOCK and not bobyqa_only
     return optimizer == "L-BFGS-B"
 
 
@@ -91,7 +118,7 @@ def optimize_theta(
     logged = record.logged(fun)
     x0 = np.asarray(start, dtype=float)
     lower = np.asarray(lower, dtype=float)
-    if not uses_gradient(control.optimizer, gradient is not None, dense_block):
+    if not uses_gradient(control.optimizer, gradient is not None, dense_block, control.optCtrl):
         gradient = None
     defaults = NLOPTWRAP_DEFAULTS if gradient is None else LBFGSB_DEFAULTS
     opt_ctrl = {**defaults, **control.optCtrl}

@@ -27,6 +27,7 @@ from interlace.results.lmer_result import LmerResult
 from interlace.results.tables import VARCORR_COLUMNS, VarCorrRow, covariance_rows
 
 if TYPE_CHECKING:
+    from interlace.engine.residual_correlation import GroupLayout
     from interlace.results.lme_summary import LmeSummary
 
 
@@ -72,6 +73,8 @@ class LmeResult:
         The estimated correlation parameter.
     correlation_groups : tuple of str
         Grouping variables of the correlation structure.
+    correlation_layout : GroupLayout or None
+        The rows' correlation groups and times (``form``'s covariate), as fitted.
     fixed : str
         The call's ``fixed`` formula.
     data_name : str or None
@@ -83,6 +86,7 @@ class LmeResult:
     correlation: CorStruct | None = None
     phi: float | None = None
     correlation_groups: tuple[str, ...] = ()
+    correlation_layout: GroupLayout | None = None
     fixed: str = ""
     data_name: str | None = None
 
@@ -406,6 +410,41 @@ class LmeResult:
         if others:
             return compare([self, *others], names=names, test=test)
         return f_tests(self, type=type, adjust_sigma=adjust_sigma)
+
+    def intervals(self, level: float = 0.95, which: str = "all") -> dict[str, pd.DataFrame]:
+        """nlme's ``intervals(fit, level, which)``: approximate confidence intervals.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level.
+        which : {"all", "fixed", "var-cov"}
+            The fixed effects, the variance parameters, or both.
+
+        Returns
+        -------
+        dict of DataFrame
+            Columns ``lower, est., upper`` as nlme prints them.  ``"fixed"``:
+            ``β̂ ± t · se`` with nlme's DF, by coefficient.  ``"reStruct"``: the
+            random effects' ``sd(x)`` and ``cor(x,y)``, indexed by (level,
+            parameter), levels outer to inner (``ci["reStruct"].loc["Subject"]``).
+            ``"corStruct"``: the correlation parameter (``Phi``/``Rho``), when the
+            fit has one.  ``"sigma"``: the residual standard deviation.  The
+            variance parameters' intervals are Wald intervals on nlme's
+            unconstrained scale from ``apVar``; see
+            :mod:`interlace.results.lme_intervals`.
+
+        Raises
+        ------
+        IdentifiabilityError
+            nlme's "Non-positive definite approximate variance-covariance" (or a
+            variance parameter on its boundary) with ``which`` other than ``"fixed"``.
+        ValueError
+            An unknown ``which`` or a ``level`` outside (0, 1).
+        """
+        from interlace.results.lme_intervals import intervals
+
+        return intervals(self, level=level, which=which)
 
     def summary(self) -> LmeSummary:
         """nlme-style summary; ``str()`` of it prints like ``print(summary(fit))``."""

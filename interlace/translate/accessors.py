@@ -62,7 +62,10 @@ class AccessorCalls(ModelCalls):
         kwargs: dict[str, Py] = {}
         for formal, arg in matched.matched.items():
             self._accessor_argument(name, acc, cls, formal, arg, positional, kwargs)
-        if name == "confint" and "method" not in kwargs:
+        if name == "confint" and cls == "clmm":  # ordinal's confint: Wald intervals only
+            if matched.matched.keys() - {"level"}:
+                raise UnsupportedError("confint() of a clmm fit takes only level =", node)
+        elif name == "confint" and "method" not in kwargs:
             kwargs["method"] = pycode.string(mapping.CONFINT_DEFAULT_METHOD[cls])
         if name in ("residuals", "resid") and cls == "glmer" and "type" not in matched.matched:
             raise UnsupportedError(

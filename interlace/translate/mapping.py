@@ -555,7 +555,6 @@ ACCESSORS: Mapping[str, Accessor] = MappingProxyType(
             args={"method": "method", "level": "level", "nsim": "nsim", "parm": "parm"},
             ignored={"quiet": "only silences R's progress messages"},
             models=frozenset({"lmer", "glmer", "glmmTMB", "clmm"}),
-            unavailable=frozenset({"clmm"}),
         ),
         "residuals": Accessor(
             "resid",
@@ -565,7 +564,11 @@ ACCESSORS: Mapping[str, Accessor] = MappingProxyType(
             overrides={"coxme": ("residuals", True)},
         ),
         "intervals": Accessor(
-            "intervals", method=True, models=frozenset({"lme"}), unavailable=frozenset({"lme"})
+            "intervals",
+            method=True,
+            formals=("level", "which", "..."),
+            args={"level": "level", "which": "which"},
+            models=frozenset({"lme"}),
         ),
     }
 )

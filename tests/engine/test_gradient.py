@@ -194,3 +194,16 @@ def test_optimize_theta_refuses_lbfgsb_without_a_gradient() -> None:
     res = optimize_theta(fun, np.ones(1) * 3, np.zeros(1), LmerControl())  # type: ignore[arg-type]
     assert res.optimizer == "nloptwrap"
     assert res.final[0] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_optctrl_settings_choose_and_are_checked() -> None:
+    big = 10 * GRADIENT_MIN_BLOCK
+    # settings only BOBYQA reads make "auto" choose BOBYQA; shared ones do not
+    assert not uses_gradient("auto", True, big, {"xtol_abs": 1e-10})
+    assert uses_gradient("auto", True, big, {"maxeval": 50})
+    with pytest.raises(ControlError, match="xtol_abs"):
+        uses_gradient("L-BFGS-B", True, big, {"xtol_abs": 1e-10})
+    with pytest.raises(ControlError, match="gtol"):
+        uses_gradient("nloptwrap", True, big, {"gtol": 1e-8})
+    with pytest.raises(ControlError, match="gtol"):
+        uses_gradient("auto", False, 1, {"gtol": 1e-8})

@@ -392,7 +392,8 @@ def test_model_specific_accessors() -> None:
     assert last(cox + "predict(x)") == "print(x.predict())"
     assert last(cox + "y <- update(x, . ~ . - a)\nanova(y, x)") == "print(y.anova(x))"
     clmm = "m <- clmm(r ~ a + (1 | g), d)\n"
-    assert "no confint yet" in str(error(clmm + "confint(m)"))
+    assert last(clmm + "confint(m, level = 0.9)") == "print(m.confint(level=0.9))"
+    assert "takes only level" in str(error(clmm + 'confint(m, method = "profile")'))
     assert (
         last(clmm + "m0 <- update(m, . ~ . - a)\nanova(m0, m)")
         == 'print(m0.anova(m, names=["m0", "m"]))'
@@ -502,6 +503,8 @@ def test_lme_calls(call: str, python: str) -> None:
         ("residuals(l)", "l.resid"),
         ("predict(l, d)", "l.predict(d)"),
         ("coef(l$modelStruct$corStruct, unconstrained = FALSE)", "l.correlation_params"),
+        ("intervals(l)", "l.intervals()"),
+        ('intervals(l, level = 0.9, which = "fixed")', 'l.intervals(level=0.9, which="fixed")'),
         ("anova(l)", "l.anova()"),
         ('anova(l, type = "m")', 'l.anova(type="marginal")'),
         ("anova(l, l)", 'l.anova(l, names=["l", "l"])'),
@@ -515,7 +518,6 @@ def test_lme_accessors(call: str, python: str) -> None:
 @pytest.mark.parametrize(
     ("call", "words"),
     [
-        ("intervals(l)", "intervals() of a lme fit is not translated"),
         ("coef(l$modelStruct$corStruct)", "unconstrained = FALSE"),
         ("fitted(l, level = 0)", "fitted(): level is not translated"),
         ("anova(l, type = 'terms')", 'type must be "sequential" or "marginal"'),

@@ -9,4 +9,5 @@ fm_probit <- clmm(rating ~ temp + contact + (1 | judge), data = wine, link = "pr
                   threshold = "equidistant", nAGQ = 5)
 fm_temp <- clmm(rating ~ temp + (1 | judge), data = wine)
 anova(fm_temp, fm_clmm)
+confint(fm_clmm)
 VarCorr(fm_clmm)
