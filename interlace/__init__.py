@@ -35,6 +35,7 @@ from interlace.results.glmmtmb_result import GlmmTMBResult
 from interlace.results.lme_result import LmeResult
 from interlace.results.lmer_result import LmerResult
 from interlace.translate import r, translate
+from interlace.varfunc import varExp, varIdent, varPower
 
 __all__ = [
     "ClmmControl",
@@ -74,4 +75,7 @@ __all__ = [
     "pdSymm",
     "r",
     "translate",
+    "varExp",
+    "varIdent",
+    "varPower",
 ]

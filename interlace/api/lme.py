@@ -8,7 +8,9 @@ The façade reads nlme's arguments (``fixed``, ``random`` as ``~ x | g``,
 without lme4's identifiability checks), and maximises the REML or ML
 likelihood: over θ alone without a correlation structure (the fit is then
 ``lmer``'s), else jointly over θ and the correlation parameter through the
-pre-whitened criterion of :mod:`interlace.engine.residual_correlation`.
+pre-whitened criterion of :mod:`interlace.engine.residual_correlation`, or
+jointly over θ and a variance function's δ (``weights=``) through the weighted
+criterion of :mod:`interlace.engine.variance_function`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from interlace.design.lformula import LmerDesign, lformula
 from interlace.engine.gaussian import GaussianObjective
 from interlace.engine.residual_correlation import CorrelatedObjective, GroupLayout
 from interlace.engine.threads import one_blas_thread
-from interlace.errors import DataError, FormulaError, InterlaceWarning, MissingVariableError
+from interlace.engine.variance_function import VarFuncObjective
+from interlace.errors import (
+    DataError,
+    FormulaError,
+    InterlaceWarning,
+    MissingVariableError,
+    UnsupportedFeatureError,
+)
 from interlace.optim.control import LmerControl
 from interlace.optim.optimize import optimize_theta
 from interlace.optim.summary import OptSummary
@@ -38,6 +47,7 @@ from interlace.pdmat import PdMat
 from interlace.results.lme_df import fixed_effects_df
 from interlace.results.lme_result import LmeLevel, LmeResult
 from interlace.results.lmer_result import LmerResult, assemble_lmer
+from interlace.varfunc import BoundVarFunc, VarFunc
 
 FloatArray = NDArray[np.float64]
 RandomSpec = str | PdMat | Mapping[str, str | PdMat]
@@ -127,11 +137,16 @@ def _bar(level: RandomLevel) -> str:
 
 def _check_arguments(fixed: str, method: str, weights: Any, correlation: Any) -> None:
     """nlme's arguments that interlace does not reproduce, refused with the reason."""
-    if weights is not None:
+    if weights is not None and not isinstance(weights, VarFunc):
         raise FormulaError(
-            "weights= (nlme variance functions such as varIdent, varPower) is not supported by lme",
+            f"weights={weights!r} is not supported; supported: varIdent(form='~ 1 | g'), "
+            "varPower(form='~ v'), varExp(form='~ v')",
             term="weights",
-            remedy="fit without weights=; lmer(weights=) takes prior weights",
+            remedy="lmer(weights=) takes fixed prior weights",
+        )
+    if weights is not None and correlation is not None:
+        raise UnsupportedFeatureError(
+            "lme with both weights= (a variance function) and correlation= is not supported"
         )
     if correlation is not None and not isinstance(correlation, CorStruct):
         raise FormulaError(
@@ -269,6 +284,46 @@ def _fit_correlated(
     return inner, optinfo, phi, log_det_r, layout
 
 
+def _nlme_order(levels: list[RandomLevel], frame: pd.DataFrame) -> NDArray[np.intp]:
+    """Row positions in the order ``lme`` sorts its data: by the grouping factors' levels,
+    outer to inner (factor levels: a categorical's order, else sorted values, as ``factor``)."""
+    keys = []
+    for name in levels[-1].groups:
+        col = frame[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            keys.append(np.asarray(col.cat.codes.to_numpy(), dtype=np.intp))
+        else:
+            values = col.to_numpy() if pd.api.types.is_numeric_dtype(col) else col.astype(str)
+            keys.append(np.unique(np.asarray(values), return_inverse=True)[1])
+    return np.asarray(np.lexsort(keys[::-1]), dtype=np.intp)
+
+
+def _fit_weighted(
+    design: LmerDesign,
+    varfunc: BoundVarFunc,
+    ctrl: LmerControl,
+    theta0: FloatArray,
+) -> tuple[LmerResult, OptSummary, FloatArray, LmerDesign]:
+    """Maximise over (θ, δ) from θ0 and δ = 0.
+
+    Returns the weighted fit at the optimum, the optimiser's record, δ and the
+    design with the prior weights ``1/g_i(δ)²``.
+    """
+    objective = VarFuncObjective(design, varfunc, design.REML)
+    start = np.r_[theta0, varfunc.start()]
+    optinfo = optimize_theta(objective, start, objective.lower, ctrl, nobs=design.n)
+    warn_about(optinfo)
+    k = objective.n_theta
+    delta = np.asarray(optinfo.final[k:], dtype=float)
+    weighted = objective.weighted(delta)
+    inner = assemble_lmer(
+        weighted,
+        GaussianObjective(weighted, REML=design.REML),
+        replace(optinfo, final=optinfo.final[:k]),
+    )
+    return inner, optinfo, delta, weighted
+
+
 @one_blas_thread
 def lme(
     fixed: str,
@@ -277,7 +332,7 @@ def lme(
     random: RandomSpec,
     correlation: CorStruct | None = None,
     method: Literal["REML", "ML"] = "REML",
-    weights: Any = None,
+    weights: VarFunc | None = None,
     contrasts: Mapping[str, Any] | None = None,
     na_action: Literal["fail", "omit"] = "fail",
     control: LmerControl | Mapping[str, Any] | None = None,
@@ -299,8 +354,10 @@ def lme(
         :func:`~interlace.correlation.corAR1`, :func:`~interlace.correlation.corCAR1`
         or :func:`~interlace.correlation.corCompSymm`.
     method : {"REML", "ML"}
-    weights
-        Not supported (nlme's variance functions); must be ``None``.
+    weights : VarFunc, optional
+        nlme's variance function: :func:`~interlace.varfunc.varIdent`,
+        :func:`~interlace.varfunc.varPower` or :func:`~interlace.varfunc.varExp`
+        (with a covariate ``form``); not together with ``correlation``.
     contrasts : mapping, optional
         Contrasts per factor of the fixed part.
     na_action : {"fail", "omit"}
@@ -318,8 +375,10 @@ def lme(
     Raises
     ------
     FormulaError
-        An nlme feature interlace does not reproduce (``weights=``, other
-        correlation or pdMat classes), or an invalid formula.
+        An nlme feature interlace does not reproduce (other variance
+        functions, correlation or pdMat classes), or an invalid formula.
+    UnsupportedFeatureError
+        ``weights`` together with ``correlation``.
     """
     _check_arguments(fixed, method, weights, correlation)
     levels = parse_random(random)
@@ -342,7 +401,13 @@ def lme(
     base = GaussianObjective(design, REML=REML)
     optinfo = optimize_theta(base, base.start(), base.lower, ctrl, nobs=design.n)
     cor_info: tuple[CorStruct, float, tuple[str, ...], GroupLayout] | None = None
-    if correlation is None:
+    var_info: tuple[BoundVarFunc, FloatArray] | None = None
+    if weights is not None:
+        bound = weights.bind(frame, _nlme_order(levels, frame))
+        inner, optinfo, delta, design = _fit_weighted(design, bound, ctrl, optinfo.final)
+        log_det_r = 0.0
+        var_info = (bound, delta)
+    elif correlation is None:
         warn_about(optinfo)
         inner = assemble_lmer(design, base, optinfo)
         log_det_r = 0.0
@@ -360,7 +425,7 @@ def lme(
         formula=formula,
         warnings=tuple(str(w) for w in design.warnings) + inner.warnings,
     )
-    return _result(fit, levels, term_level, cor_info, fixed, data_name)
+    return _result(fit, levels, term_level, cor_info, var_info, fixed, data_name)
 
 
 def _result(
@@ -368,6 +433,7 @@ def _result(
     levels: list[RandomLevel],
     term_level: list[int],
     cor_info: tuple[CorStruct, float, tuple[str, ...], GroupLayout] | None,
+    var_info: tuple[BoundVarFunc, FloatArray] | None,
     fixed: str,
     data_name: str | None,
 ) -> LmeResult:
@@ -397,6 +463,8 @@ def _result(
         phi=None if cor_info is None else cor_info[1],
         correlation_groups=() if cor_info is None else cor_info[2],
         correlation_layout=None if cor_info is None else cor_info[3],
+        varfunc=None if var_info is None else var_info[0],
+        varfunc_delta=None if var_info is None else var_info[1],
         fixed=fixed,
         data_name=data_name,
     )

@@ -21,10 +21,12 @@ import numpy as np
 import pandas as pd
 
 from interlace.correlation import CorStruct
+from interlace.errors import UnsupportedFeatureError
 from interlace.optim.summary import OptSummary
 from interlace.results import criteria
 from interlace.results.lmer_result import LmerResult
 from interlace.results.tables import VARCORR_COLUMNS, VarCorrRow, covariance_rows
+from interlace.varfunc import BoundVarFunc
 
 if TYPE_CHECKING:
     from interlace.engine.residual_correlation import GroupLayout
@@ -75,6 +77,10 @@ class LmeResult:
         Grouping variables of the correlation structure.
     correlation_layout : GroupLayout or None
         The rows' correlation groups and times (``form``'s covariate), as fitted.
+    varfunc : BoundVarFunc or None
+        The variance function (``weights=``) on the fitted rows.
+    varfunc_delta : ndarray or None
+        Its estimated unconstrained parameters δ.
     fixed : str
         The call's ``fixed`` formula.
     data_name : str or None
@@ -87,6 +93,8 @@ class LmeResult:
     phi: float | None = None
     correlation_groups: tuple[str, ...] = ()
     correlation_layout: GroupLayout | None = None
+    varfunc: BoundVarFunc | None = None
+    varfunc_delta: np.ndarray | None = None
     fixed: str = ""
     data_name: str | None = None
 
@@ -181,8 +189,9 @@ class LmeResult:
 
     @property
     def df_model(self) -> int:
-        """``attr(logLik(fit), "df")``: β, the covariance parameters, σ and φ."""
-        return self.fit.df_model + (0 if self.phi is None else 1)
+        """``attr(logLik(fit), "df")``: β, the covariance parameters, σ, φ and δ."""
+        n_delta = 0 if self.varfunc_delta is None else self.varfunc_delta.size
+        return self.fit.df_model + (0 if self.phi is None else 1) + n_delta
 
     @property
     def llf(self) -> float:
@@ -213,6 +222,15 @@ class LmeResult:
         return pd.Series(
             [self.phi], index=[self.correlation.parameter_name], name="correlation_params"
         )
+
+    @property
+    def varfunc_params(self) -> pd.Series:
+        """``coef(fit$modelStruct$varStruct, unconstrained = FALSE, allCoef = TRUE)``: the
+        standard-deviation ratios of ``varIdent`` (reference stratum 1), the power of
+        ``varPower`` or the exponent of ``varExp``; empty without a variance function."""
+        if self.varfunc is None or self.varfunc_delta is None:
+            return pd.Series([], dtype=float, name="varfunc_params")
+        return self.varfunc.natural(self.varfunc_delta)
 
     # ---------------------------------------------------------- random effects
     def level_covariance(self, level: LmeLevel) -> tuple[list[str], np.ndarray]:
@@ -343,7 +361,8 @@ class LmeResult:
 
     @property
     def optinfo(self) -> OptSummary:
-        """The optimiser record; ``final`` is ``[θ, x]`` with ``x`` φ's unconstrained value."""
+        """The optimiser record; ``final`` is ``[θ, x]`` with ``x`` φ's unconstrained value, or
+        ``[θ, δ]`` with a variance function."""
         return self.fit.optinfo
 
     @property
@@ -441,9 +460,16 @@ class LmeResult:
             variance parameter on its boundary) with ``which`` other than ``"fixed"``.
         ValueError
             An unknown ``which`` or a ``level`` outside (0, 1).
+        UnsupportedFeatureError
+            ``which`` other than ``"fixed"`` for a fit with a variance function.
         """
         from interlace.results.lme_intervals import intervals
 
+        if self.varfunc is not None and which != "fixed":
+            raise UnsupportedFeatureError(
+                "intervals() of the variance parameters of an lme fit with a variance "
+                "function (weights=) is not supported; use which='fixed'"
+            )
         return intervals(self, level=level, which=which)
 
     def summary(self) -> LmeSummary:

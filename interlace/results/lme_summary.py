@@ -2,7 +2,7 @@
 
 The blocks follow nlme 3.1's ``print.summary.lme``: criteria, random effects
 per level (outer to inner, nested levels named ``inner %in% outer``), the
-correlation structure, the ``tTable`` (``format(zapsmall(x))`` per column,
+correlation structure, the variance function, the ``tTable`` (``format(zapsmall(x))`` per column,
 p-values rounded to 4 decimals), the correlation of the fixed effects,
 quantiles of the standardized (Pearson) residuals and the group counts.
 """
@@ -54,7 +54,8 @@ class LmeSummary(RPrintout):
     tTable : DataFrame
         ``Value, Std.Error, DF, t-value, p-value``.
     residuals : Series
-        Quantiles of the standardized residuals ``(y − fitted) / σ``.
+        Quantiles of the standardized residuals ``(y − fitted) / (σ g_i)`` (``g_i = 1``
+        without a variance function).
     """
 
     def __init__(self, result: LmeResult) -> None:
@@ -67,7 +68,8 @@ class LmeSummary(RPrintout):
     @cached_property
     def residuals(self) -> pd.Series:
         r = self.result
-        q = np.quantile(r.resid.to_numpy() / r.sigma, [0.0, 0.25, 0.5, 0.75, 1.0])
+        pearson = r.fit.resid_pearson.to_numpy()
+        q = np.quantile(pearson / r.sigma, [0.0, 0.25, 0.5, 0.75, 1.0])
         return pd.Series(q, index=["Min", "Q1", "Med", "Q3", "Max"])
 
     def _level_label(self, i: int) -> str:
@@ -138,6 +140,19 @@ class LmeSummary(RPrintout):
             *print_named([cor.parameter_name], format_fixed([r.phi])).split("\n"),
         ]
 
+    def _variance_function(self) -> list[str]:
+        r = self.result
+        if r.varfunc is None:
+            return []
+        params = r.varfunc_params
+        return [
+            "Variance function:",
+            f" Structure: {r.varfunc.spec.structure}",
+            f" Formula: {_deparse(r.varfunc.spec.form)} ",
+            " Parameter estimates:",
+            *print_named(list(params.index), format_fixed(params.tolist())).split("\n"),
+        ]
+
     def _fixed(self) -> list[str]:
         r = self.result
         tt = self.tTable
@@ -189,6 +204,7 @@ class LmeSummary(RPrintout):
             "",
             *self._random(),
             *self._correlation_structure(),
+            *self._variance_function(),
             *self._fixed(),
             *self._tail(),
         ]

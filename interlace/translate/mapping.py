@@ -34,6 +34,7 @@ ArgKind = Literal[
     "string",  # a character string (or a bare name R turns into one, e.g. link = probit)
     "value",  # any expression
     "correlation",  # nlme correlation structure corAR1(...) etc.
+    "varfunc",  # nlme variance function varIdent(...) etc.
     "random",  # nlme random effects: ~ x | g, pdDiag(~ x), list(g = ...)
 ]
 
@@ -308,6 +309,7 @@ LME = Fitter(
             "subset": Arg(None, "subset"),
             "random": Arg("random", "random"),
             "correlation": Arg("correlation", "correlation"),
+            "weights": Arg("weights", "varfunc"),
             "method": Arg("method", "string"),
             "na.action": Arg("na_action", "na_action"),
             "contrasts": Arg("contrasts", "contrasts"),
@@ -424,6 +426,15 @@ CORRELATIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 """nlme correlation structures interlace has, with their R formals."""
+
+VARFUNCS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "varIdent": ("value", "form", "fixed"),
+        "varPower": ("value", "form", "fixed"),
+        "varExp": ("value", "form", "fixed"),
+    }
+)
+"""nlme variance functions interlace has for ``lme(weights = )``, with their R formals."""
 
 PD_CLASSES = ("pdSymm", "pdDiag")
 """nlme positive-definite classes interlace has for ``lme(random = )``."""

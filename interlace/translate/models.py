@@ -269,6 +269,8 @@ class ModelCalls(TranslatorCore):
             return self.correlation_value(node)
         if kind == "random":
             return self.random_value(node)
+        if kind == "varfunc":
+            return self.varfunc_value(node)
         return self.expr(node)
 
     def onesided_value(self, node: ast.Node) -> Py:
@@ -303,6 +305,37 @@ class ModelCalls(TranslatorCore):
                     "correlation parameter",
                     arg,
                 )
+        return pycode.call(self.interlace(bare.func), (), kwargs)
+
+    def varfunc_value(self, node: ast.Node) -> Py:
+        """``varIdent(form = ~ 1 | g)`` → ``interlace.varIdent(form="~1 | g")``.
+
+        Only ``form`` is translated: interlace starts δ at 0 and estimates it.
+        """
+        bare = strip_parens(node)
+        if isinstance(bare, ast.Constant) and bare.name == "NULL":
+            return Py("None")
+        if not (isinstance(bare, ast.Call) and bare.func in mapping.VARFUNCS):
+            raise UnsupportedError(
+                "interlace has the variance functions " + ", ".join(mapping.VARFUNCS) + " only",
+                node,
+            )
+        matched = match(bare, mapping.VARFUNCS[bare.func], bare.func)
+        kwargs = {}
+        for name, arg in matched.matched.items():
+            if name != "form":
+                raise UnsupportedError(
+                    f"{bare.func}({name} = ) is not translated: interlace starts the variance "
+                    "parameters at 0 and estimates them all",
+                    arg,
+                )
+            kwargs["form"] = self.onesided_value(arg.value)
+        if "form" not in kwargs:
+            raise UnsupportedError(
+                f"{bare.func}() without form = is not translated: nlme's default form uses "
+                "fitted values, which interlace does not support",
+                node,
+            )
         return pycode.call(self.interlace(bare.func), (), kwargs)
 
     def random_value(self, node: ast.Node) -> Py:
