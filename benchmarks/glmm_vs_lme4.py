@@ -24,6 +24,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+import pandas as pd
 from sidebyside import markdown_formula, run_r, table_row, time_fits, write_section
 
 import interlace.datasets as datasets
@@ -40,6 +41,12 @@ class Case:
     data: str
     family: str
     repeats: int
+
+
+def insteval_good() -> pd.DataFrame:
+    """InstEval's ratings of 4 and 5 against the rest (as ``InstEvalGood`` in lme4_fits.R)."""
+    data = datasets.load("InstEval")
+    return data.assign(good=(data["y"].astype(int) > 3).astype(float))
 
 
 CASES = [
@@ -64,11 +71,15 @@ CASES = [
         "binomial",
         5,
     ),
+    Case("insteval_good", "good ~ service + (1 | s) + (1 | d)", "InstEvalGood", "binomial", 1),
 ]
+
+#: Data sets derived for a case, by the name used in ``Case.data``.
+DERIVED = {"InstEvalGood": insteval_good}
 
 
 def run_interlace(case: Case) -> dict[str, float]:
-    data = datasets.load(case.data)
+    data = DERIVED[case.data]() if case.data in DERIVED else datasets.load(case.data)
     fit, timing = time_fits(lambda: glmer(case.formula, data, family=case.family), case.repeats)
     return {**timing, "feval": fit.optinfo.feval, "objective": -2.0 * fit.llf}
 

@@ -9,6 +9,8 @@ args <- commandArgs(trailingOnly = TRUE)
 case <- args[1]
 reps <- as.integer(args[2])
 data(VerbAgg, grouseticks, cbpp, package = "lme4")
+## InstEval's ratings of 4 and 5 against the rest: a binary crossed GLMM of 73,421 rows
+InstEvalGood <- transform(lme4::InstEval, good = as.numeric(y > 3))
 calls <- list(
   sleepstudy = quote(lmer(Reaction ~ Days + (Days | Subject), sleepstudy)),
   penicillin = quote(lmer(diameter ~ 1 + (1 | plate) + (1 | sample), Penicillin)),
@@ -18,7 +20,8 @@ calls <- list(
   grouseticks = quote(glmer(TICKS ~ YEAR + scale(HEIGHT) + (1 | BROOD) + (1 | LOCATION),
                             grouseticks, poisson)),
   verbagg = quote(glmer(r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item), VerbAgg,
-                        binomial))
+                        binomial)),
+  insteval_good = quote(glmer(good ~ service + (1 | s) + (1 | d), InstEvalGood, binomial))
 )
 invisible(gc(reset = TRUE))
 elapsed <- cpu <- numeric(reps)
