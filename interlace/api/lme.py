@@ -7,10 +7,11 @@ The façade reads nlme's arguments (``fixed``, ``random`` as ``~ x | g``,
 (:func:`~interlace.design.lformula.lformula` with nlme's ``na.fail`` and
 without lme4's identifiability checks), and maximises the REML or ML
 likelihood: over θ alone without a correlation structure (the fit is then
-``lmer``'s), else jointly over θ and the correlation parameter through the
-pre-whitened criterion of :mod:`interlace.engine.residual_correlation`, or
-jointly over θ and a variance function's δ (``weights=``) through the weighted
-criterion of :mod:`interlace.engine.variance_function`.
+``lmer``'s), else jointly over θ and the correlation parameter φ through the
+pre-whitened criterion of :mod:`interlace.engine.residual_correlation` (jointly
+over θ, φ and a variance function's δ when ``weights=`` is given too), or
+jointly over θ and δ (``weights=`` alone) through the weighted criterion of
+:mod:`interlace.engine.variance_function`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from interlace.errors import (
     FormulaError,
     InterlaceWarning,
     MissingVariableError,
-    UnsupportedFeatureError,
 )
 from interlace.optim.control import LmerControl
 from interlace.optim.optimize import optimize_theta
@@ -144,10 +144,6 @@ def _check_arguments(fixed: str, method: str, weights: Any, correlation: Any) ->
             term="weights",
             remedy="lmer(weights=) takes fixed prior weights",
         )
-    if weights is not None and correlation is not None:
-        raise UnsupportedFeatureError(
-            "lme with both weights= (a variance function) and correlation= is not supported"
-        )
     if correlation is not None and not isinstance(correlation, CorStruct):
         raise FormulaError(
             f"correlation={correlation!r} is not supported; supported: corAR1(), corCAR1(), "
@@ -247,6 +243,33 @@ def _control(control: LmerControl | Mapping[str, Any] | None) -> LmerControl:
     return LmerControl.coerce({"calc_derivs": False, **(control or {})})
 
 
+@dataclass(frozen=True)
+class CorrelatedFit:
+    """The optimum of the correlated criterion (:func:`_fit_correlated`).
+
+    Attributes
+    ----------
+    inner : LmerResult
+        The whitened fit at the optimum.
+    optinfo : OptSummary
+        The optimiser's record (``final`` is ``[θ, x]`` or ``[θ, x, δ]``).
+    phi : float
+    delta : ndarray or None
+        The variance function's δ (``None`` without one).
+    log_det : float
+        ``log|G R G|`` at the optimum.
+    layout : GroupLayout
+        The rows' correlation groups and times.
+    """
+
+    inner: LmerResult
+    optinfo: OptSummary
+    phi: float
+    delta: FloatArray | None
+    log_det: float
+    layout: GroupLayout
+
+
 def _fit_correlated(
     design: LmerDesign,
     correlation: CorStruct,
@@ -254,12 +277,10 @@ def _fit_correlated(
     frame: pd.DataFrame,
     ctrl: LmerControl,
     theta0: FloatArray,
-) -> tuple[LmerResult, OptSummary, float, float, GroupLayout]:
-    """Maximise over (θ, φ) from θ0 and nlme's start of φ.
-
-    Returns the whitened fit at the optimum, the optimiser's record, φ, ``log|R(φ)|`` and
-    the rows' correlation groups and times.
-    """
+    varfunc: BoundVarFunc | None,
+) -> CorrelatedFit:
+    """Maximise over (θ, φ), or (θ, φ, δ) with a variance function, from θ0, nlme's start
+    of φ and δ = 0."""
     _check_nested(design, codes)
     times = _covariate(correlation, frame, codes)
     correlation.check_covariate(times, codes)
@@ -274,14 +295,16 @@ def _fit_correlated(
         correlation,
         layout,
         design.REML,
+        varfunc,
     )
-    start = np.r_[theta0, correlation.from_natural(correlation.value, layout.max_size)]
+    x0 = correlation.from_natural(correlation.value, layout.max_size)
+    start = np.r_[theta0, x0, np.zeros(0) if varfunc is None else varfunc.start()]
     optinfo = optimize_theta(objective, start, objective.lower, ctrl, nobs=design.n)
     warn_about(optinfo)
-    phi = objective.phi(optinfo.final[-1])
-    white, log_det_r = objective.at(phi)
-    inner = assemble_lmer(white.design, white, replace(optinfo, final=optinfo.final[:-1]))
-    return inner, optinfo, phi, log_det_r, layout
+    theta, phi, delta = objective.split(optinfo.final)
+    white, log_det = objective.at(phi, delta)
+    inner = assemble_lmer(white.design, white, replace(optinfo, final=theta))
+    return CorrelatedFit(inner, optinfo, phi, None if varfunc is None else delta, log_det, layout)
 
 
 def _nlme_order(levels: list[RandomLevel], frame: pd.DataFrame) -> NDArray[np.intp]:
@@ -357,7 +380,8 @@ def lme(
     weights : VarFunc, optional
         nlme's variance function: :func:`~interlace.varfunc.varIdent`,
         :func:`~interlace.varfunc.varPower` or :func:`~interlace.varfunc.varExp`
-        (with a covariate ``form``); not together with ``correlation``.
+        (with a covariate ``form``), alone or together with ``correlation``
+        (``Var(ε) = σ² G R G`` within a correlation group, ``G = diag(g_i)``).
     contrasts : mapping, optional
         Contrasts per factor of the fixed part.
     na_action : {"fail", "omit"}
@@ -377,8 +401,6 @@ def lme(
     FormulaError
         An nlme feature interlace does not reproduce (other variance
         functions, correlation or pdMat classes), or an invalid formula.
-    UnsupportedFeatureError
-        ``weights`` together with ``correlation``.
     """
     _check_arguments(fixed, method, weights, correlation)
     levels = parse_random(random)
@@ -402,25 +424,26 @@ def lme(
     optinfo = optimize_theta(base, base.start(), base.lower, ctrl, nobs=design.n)
     cor_info: tuple[CorStruct, float, tuple[str, ...], GroupLayout] | None = None
     var_info: tuple[BoundVarFunc, FloatArray] | None = None
-    if weights is not None:
-        bound = weights.bind(frame, _nlme_order(levels, frame))
+    bound = None if weights is None else weights.bind(frame, _nlme_order(levels, frame))
+    log_det = 0.0
+    if correlation is not None:
+        codes, cor_groups = _correlation_groups(correlation, levels, frame)
+        cfit = _fit_correlated(design, correlation, codes, frame, ctrl, optinfo.final, bound)
+        inner, optinfo, log_det = cfit.inner, cfit.optinfo, cfit.log_det
+        cor_info = (correlation, cfit.phi, cor_groups, cfit.layout)
+        if bound is not None and cfit.delta is not None:
+            var_info = (bound, cfit.delta)
+            design = replace(design, weights=bound.weights(cfit.delta))
+    elif bound is not None:
         inner, optinfo, delta, design = _fit_weighted(design, bound, ctrl, optinfo.final)
-        log_det_r = 0.0
         var_info = (bound, delta)
-    elif correlation is None:
+    else:
         warn_about(optinfo)
         inner = assemble_lmer(design, base, optinfo)
-        log_det_r = 0.0
-    else:
-        codes, cor_groups = _correlation_groups(correlation, levels, frame)
-        inner, optinfo, phi, log_det_r, layout = _fit_correlated(
-            design, correlation, codes, frame, ctrl, optinfo.final
-        )
-        cor_info = (correlation, phi, cor_groups, layout)
     fit = replace(
         inner,
         design=design,
-        objective=inner.objective + log_det_r,
+        objective=inner.objective + log_det,
         optinfo=optinfo,
         formula=formula,
         warnings=tuple(str(w) for w in design.warnings) + inner.warnings,

@@ -58,8 +58,14 @@ def _same(a: object, b: object) -> bool:
     return x.shape == y.shape and bool(np.array_equal(x, y))
 
 
-def check_comparable(results: Sequence[LmerResult], names: Sequence[str]) -> None:
-    """Raise :class:`IncomparableModelsError` unless all fits share rows, response and weights."""
+def check_comparable(
+    results: Sequence[LmerResult], names: Sequence[str], same_weights: bool = True
+) -> None:
+    """Raise :class:`IncomparableModelsError` unless all fits share rows, response and weights.
+
+    ``same_weights=False`` skips the weights: for ``lme`` fits, whose design weights are a
+    variance function's ``1/g²`` (part of the model, as nlme compares them), not prior weights.
+    """
     first, name0 = results[0], names[0]
     for res, name in zip(results[1:], names[1:], strict=True):
         d0, d1 = first.design, res.design
@@ -80,7 +86,7 @@ def check_comparable(results: Sequence[LmerResult], names: Sequence[str]) -> Non
                 f"{name0} and {name} have different responses",
                 remedy="likelihood-ratio tests need the same response in every model",
             )
-        if not _same(d0.weights, d1.weights):
+        if same_weights and not _same(d0.weights, d1.weights):
             raise IncomparableModelsError(
                 f"{name0} and {name} have different prior weights, so their likelihoods "
                 "have different constants",

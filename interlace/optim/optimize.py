@@ -1,11 +1,12 @@
 """Minimise a profiled mixed-model objective over θ as lme4's ``optimizeLmer`` does.
 
-Steps: BOBYQA from the start (or L-BFGS-B, when the caller passes the objective's
-gradient); if a θ on its bound would descend inwards,
-restart from the optimum (``restart_edge``); finite-difference derivatives at
-the optimiser's answer; snap θ within ``boundary_tol`` of a bound onto it when
-that does not raise the objective (``check.boundary``); lme4's convergence
-checks; a final evaluation so the objective's state matches the reported θ.
+Steps: BOBYQA from the start (or L-BFGS-B with the objective's gradient, as
+:func:`uses_gradient` decides); if a θ on its bound would descend inwards, restart
+(``restart_edge``: BOBYQA from the optimum, L-BFGS-B from a point inside the bound);
+finite-difference derivatives at the optimiser's answer; snap θ within
+``boundary_tol`` of a bound onto it when that does not raise the objective
+(``check.boundary``); lme4's convergence checks; a final evaluation, unless the
+last one was at the reported θ, so that the objective's state matches it.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@
    optimiser difference;
 3. **final fit** (:func:`compare_fits`): fixed effects, SEs, θ, σ, log-likelihood (one-sided),
    variance components, conditional modes and the per-class extras (thresholds, zero-inflation
-   and dispersion coefficients, ``glmer.nb``'s θ, ``lme``'s correlation parameters, coxme's
-   three log-likelihoods);
+   and dispersion coefficients, ``glmer.nb``'s θ, ``lme``'s correlation and variance-function
+   parameters, coxme's three log-likelihoods);
 
 and, opt-in for linear mixed models, the **denominator-df** level (:func:`compare_ddf`): the
 coefficient tables (df, t, p; Kenward–Roger's adjusted SE) and type-3 anova tables (NumDF,
@@ -164,6 +164,9 @@ def compare_fits(r: FitSummary, interlace: FitSummary, tolerances: Tolerances) -
         r.correlation_params,
         interlace.correlation_params,
         tolerances["correlation_params"],
+    )
+    rows += compare_series(
+        level, "varfunc", r.varfunc_params, interlace.varfunc_params, tolerances["varfunc_params"]
     )
     rows += _compare_cox(r, interlace, tolerances)
     return rows

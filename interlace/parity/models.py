@@ -642,6 +642,41 @@ def lme_correlation(call: ModelCall, spec: Mapping[str, Any] | None) -> Any:
     return constructors[spec["class"]](str(spec["form"]), float(spec["value"]))
 
 
+def lme_weights(call: ModelCall, spec: Mapping[str, Any] | None) -> Any:
+    """interlace's variance function from :meth:`RBridge.evaluate_varfunc`.
+
+    nlme's starting values (``value``) are not passed: interlace starts every variance function
+    at δ = 0, nlme's default start.
+
+    Raises
+    ------
+    ParityCallError
+        For a class other than ``varIdent``, ``varPower`` and ``varExp`` (``varFixed``,
+        ``varConstPower``, ``varComb``), or parameters held fixed (``fixed =``).
+    """
+    from interlace import varfunc
+
+    if spec is None:
+        return None
+    constructors = {
+        "varIdent": varfunc.varIdent,
+        "varPower": varfunc.varPower,
+        "varExp": varfunc.varExp,
+    }
+    text = call.args.get("weights", "")
+    if spec["class"] not in constructors:
+        raise ParityCallError(
+            f"{call.label}: weights = {text} ({spec['class']}) has no interlace equivalent",
+            remedy="supported: " + ", ".join(constructors),
+        )
+    if spec["fixed"]:
+        raise ParityCallError(
+            f"{call.label}: weights = {text} holds parameters fixed, which interlace does not do",
+            remedy="drop fixed =",
+        )
+    return constructors[spec["class"]](str(spec["form"]))
+
+
 _LME_METHODS: Mapping[str, Literal["REML", "ML"]] = MappingProxyType({"REML": "REML", "ML": "ML"})
 
 
@@ -664,6 +699,7 @@ def _fit_lme(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
         data,
         random=lme_random(random),
         correlation=lme_correlation(call, args.get("correlation")),
+        weights=lme_weights(call, args.get("weights")),
         method=_LME_METHODS[method],
         **keywords,
     )
@@ -672,6 +708,7 @@ def _fit_lme(call: ModelCall, data: pd.DataFrame, args: Arguments) -> Any:
 def _summarize_lme(result: Any) -> FitSummary:
     """The :class:`FitSummary` of an ``LmeResult`` (see :meth:`RBridge.summarize_lme`)."""
     cor = result.correlation_params.astype(float)
+    varfunc = result.varfunc_params.astype(float)
     return FitSummary(
         model_class="lme",
         fixef=result.fe_params.astype(float),
@@ -683,6 +720,7 @@ def _summarize_lme(result: Any) -> FitSummary:
         ranef=ranef_long(result.ranef()),
         converged=bool(result.converged),
         correlation_params=cor if len(cor) else None,
+        varfunc_params=varfunc if len(varfunc) else None,
         warnings=tuple(str(w) for w in result.warnings),
         versions={"interlace": __version__, "optimizer": str(result.optinfo.optimizer)},
     )
@@ -710,7 +748,8 @@ LME = ModelAdapter(
     qualified="nlme::lme",
     packages=("nlme",),
     tolerance_class="lme",
-    arguments=frozenset({"fixed", "data", "random", "correlation", "method"}) | FRAME_ARGUMENTS,
+    arguments=frozenset({"fixed", "data", "random", "correlation", "weights", "method"})
+    | FRAME_ARGUMENTS,
     ignored=frozenset({"control", "keep.data"}),
     fit=_fit_lme,
     summarize=_summarize_lme,
@@ -719,6 +758,7 @@ LME = ModelAdapter(
         {
             "random": "evaluate_random",
             "correlation": "evaluate_correlation",
+            "weights": "evaluate_varfunc",
             "method": "evaluate_string",
             **FRAME_R_ARGUMENTS,
         }

@@ -424,6 +424,16 @@ local({
          fixed = isTRUE(attr(cs, "fixed")))
   })
 
+  eval_varfunc <- function(text, data_name, env) capture({
+    x <- eval(parse(text = text)[[1]], get(data_name, envir = env), env)
+    if (is.null(x)) return(list())
+    vf <- nlme::varFunc(x)  # as lme reads weights: a one-sided formula is varFixed
+    fixed <- attr(vf, "fixed"); form <- attr(vf, "formula"); raw <- unclass(vf)
+    list(class = class(vf)[1], form = if (is.null(form)) "" else one_line(form),  # varComb: none
+         value = if (is.numeric(raw)) as.numeric(raw) else numeric(0),
+         fixed = !is.null(fixed) && !isFALSE(fixed))
+  })
+
   summarize_lme <- function(m) {
     fe <- nlme::fixef(m)
     ll <- stats::logLik(m)
@@ -449,6 +459,9 @@ local({
     pick <- function(k) unlist(lapply(re_long, `[[`, k))
     cs <- m$modelStruct$corStruct
     cor <- if (is.null(cs)) numeric(0) else stats::coef(cs, unconstrained = FALSE)
+    vs <- m$modelStruct$varStruct
+    vf <- if (is.null(vs)) numeric(0)
+          else stats::coef(vs, unconstrained = FALSE, allCoef = TRUE)
     list(fixef_names = names(fe), fixef = unname(fe),
          se = unname(sqrt(diag(as.matrix(stats::vcov(m))))), sigma = m$sigma,
          loglik = as.numeric(ll), df = as.integer(attr(ll, "df")),
@@ -459,7 +472,8 @@ local({
          re_grpvar = as.character(pick("grpvar")), re_term = as.character(pick("term")),
          re_grp = as.character(pick("grp")), re_condval = as.numeric(pick("condval")),
          re_condsd = rep(NA_real_, length(pick("condval"))),
-         cor_names = names(cor), cor = unname(cor))
+         cor_names = names(cor), cor = unname(cor),
+         varfunc_names = as.character(names(vf)), varfunc = unname(vf))
   }
 
   ddf_lme <- function(m) capture({
@@ -906,6 +920,27 @@ class RBridge:
             "fixed": bool(value.rx2("fixed")[0]),
         }
 
+    def evaluate_varfunc(self, text: str, data_name: str, env: Any) -> dict[str, Any] | None:
+        """nlme's ``weights`` argument as ``lme`` reads it (``varFunc``): its class, ``form``,
+        starting values and whether they are held fixed.
+
+        Returns
+        -------
+        dict or None
+            ``{"class": "varIdent", "form": "~1 | Sex", "value": [], "fixed": False}``
+            (``value`` holds the starting values given, on nlme's unconstrained scale; a
+            one-sided formula is class ``"varFixed"``); ``None`` for ``weights = NULL``.
+        """
+        value, _, _ = self._captured(f"weights = {text}", "eval_varfunc", text, data_name, env)
+        if len(value) == 0:
+            return None
+        return {
+            "class": str(value.rx2("class")[0]),
+            "form": str(value.rx2("form")[0]),
+            "value": _floats(value.rx2("value")).tolist(),
+            "fixed": bool(value.rx2("fixed")[0]),
+        }
+
     def evaluate_formula(self, text: str, data_name: str, env: Any) -> str:
         """Evaluate a formula argument (``zi = ~mined``, ``dispformula = df``) and deparse it."""
         value, _, _ = self._captured(text, "eval_formula", text, data_name, env)
@@ -1099,11 +1134,14 @@ class RBridge:
         ``as.data.frame(VarCorr())``, outer level first (covariance rows except for
         ``pdDiag``), then the residual; ``ranef`` is ``ranef(fit)`` (nested levels labelled
         ``outer/inner``); ``correlation_params`` is ``coef(fit$modelStruct$corStruct,
-        unconstrained = FALSE)``.
+        unconstrained = FALSE)``; ``varfunc_params`` is ``coef(fit$modelStruct$varStruct,
+        unconstrained = FALSE, allCoef = TRUE)`` (the reference stratum of ``varIdent`` included,
+        with ratio 1).
         """
         get = self._call("summarize_lme", fit.handle).rx2
         names = _strings(get("fixef_names"))
         cor = _floats(get("cor"))
+        varfunc = _floats(get("varfunc"))
         return FitSummary(
             model_class=fit.call.function,
             fixef=pd.Series(_floats(get("fixef")), index=names, dtype=float),
@@ -1115,6 +1153,9 @@ class RBridge:
             ranef=self._ranef(get),
             correlation_params=pd.Series(cor, index=_strings(get("cor_names")), dtype=float)
             if cor.size
+            else None,
+            varfunc_params=pd.Series(varfunc, index=_strings(get("varfunc_names")), dtype=float)
+            if varfunc.size
             else None,
             messages=fit.messages,
             warnings=fit.warnings,

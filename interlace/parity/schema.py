@@ -6,9 +6,10 @@ REML flag, the variance components in the layout of ``as.data.frame(VarCorr(fit)
 conditional modes in the long layout of ``as.data.frame(ranef(fit))``.  Model classes add
 optional parts: ``clmm`` thresholds, ``glmmTMB`` zero-inflation and dispersion coefficients,
 ``glmer.nb``'s negative binomial θ, ``coxme``'s three log-likelihoods (NULL, integrated,
-penalised), ``lme``'s within-group correlation parameters and, for linear mixed models,
-the tables that carry denominator degrees of freedom (Satterthwaite / Kenward–Roger): the
-coefficient table of lmerTest's ``summary`` and its type-3 ``anova`` table, one block per method.
+penalised), ``lme``'s within-group correlation parameters and variance-function parameters
+and, for linear mixed models, the tables that carry denominator degrees of freedom
+(Satterthwaite / Kenward–Roger): the coefficient table of lmerTest's ``summary`` and its
+type-3 ``anova`` table, one block per method.
 
 A summary serialises to plain JSON (:meth:`FitSummary.to_dict`, :meth:`FitSummary.from_dict`),
 which is the frozen-mode fixture format.
@@ -92,6 +93,11 @@ class FitSummary:
         ``lme``'s residual correlation parameters, ``coef(fit$modelStruct$corStruct,
         unconstrained = FALSE)`` (``Phi`` of ``corAR1``/``corCAR1``, ``Rho`` of
         ``corCompSymm``); ``None`` without a correlation structure.
+    varfunc_params : pandas.Series or None
+        ``lme``'s variance-function parameters, ``coef(fit$modelStruct$varStruct,
+        unconstrained = FALSE, allCoef = TRUE)``: the standard-deviation ratios of
+        ``varIdent`` by stratum (the reference stratum's is 1), ``power`` of ``varPower``,
+        ``expon`` of ``varExp``; ``None`` without a variance function.
     ddf : pandas.DataFrame or None
         Coefficient tables with denominator df, columns ``method, term, se, df, t, p``
         (``method`` is ``"satterthwaite"`` or ``"kenward-roger"``; ``se`` is the adjusted
@@ -121,6 +127,7 @@ class FitSummary:
     nb_theta: float | None = None
     cox_loglik: CoxLogLik | None = None
     correlation_params: pd.Series | None = None
+    varfunc_params: pd.Series | None = None
     ddf: pd.DataFrame | None = None
     anova: pd.DataFrame | None = None
     messages: tuple[str, ...] = ()
@@ -128,7 +135,8 @@ class FitSummary:
     versions: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form (full precision floats; ``NaN`` as ``None``)."""
+        """Plain-JSON form (full precision floats; ``NaN`` as ``None``; ``varfunc_params``
+        only when there is a variance function)."""
         return {
             "model_class": self.model_class,
             "fixef": _series_dict(self.fixef),
@@ -164,6 +172,12 @@ class FitSummary:
             "messages": list(self.messages),
             "warnings": list(self.warnings),
             "versions": dict(self.versions),
+            # only when present: records without a variance function keep their format
+            **(
+                {}
+                if self.varfunc_params is None
+                else {"varfunc_params": _series_dict(self.varfunc_params)}
+            ),
         }
 
     @classmethod
@@ -189,6 +203,7 @@ class FitSummary:
             nb_theta=None if data.get("nb_theta") is None else float(data["nb_theta"]),
             cox_loglik=None if cox is None else CoxLogLik(**{k: float(v) for k, v in cox.items()}),
             correlation_params=_optional_series(data.get("correlation_params")),
+            varfunc_params=_optional_series(data.get("varfunc_params")),
             ddf=None if data.get("ddf") is None else _frame_from(data["ddf"], DDF_COLUMNS),
             anova=None if data.get("anova") is None else _frame_from(data["anova"], ANOVA_COLUMNS),
             messages=tuple(data.get("messages", ())),

@@ -31,7 +31,9 @@ absolute or 1e-6 relative, because ordinal evaluates its Laplace objective with 
 conditional modes; design values are absolute or relative to the
 largest entry; ``glmer.nb``'s θ (``nb_theta``) is compared to 1e-3 relative; ``lme``'s
 residual correlation parameters (``correlation_params``: φ of ``corAR1``/``corCAR1``, ρ of
-``corCompSymm``, all in (−1, 1)) to 1e-3 absolute in every class.)
+``corCompSymm``, all in (−1, 1)) to 1e-3 absolute in every class; its variance-function
+parameters (``varfunc_params``: the standard-deviation ratios of ``varIdent``, the power of
+``varPower``, the exponent of ``varExp``) to 1e-3 relative or 1e-4 absolute in every class.)
 
 Denominator-df level (lmer fits against lmerTest and pbkrtest; the same in every class), the
 bar of the LMM inference work: ``ddf`` (t-test df, anova ``DenDF``) 1e-4 relative, ``pvalue``
@@ -125,6 +127,12 @@ ABSOLUTE_QUANTITIES = frozenset(
 
 #: ``lme``'s correlation parameters, bounded by 1 in absolute value, in every class.
 CORRELATION_PARAMS = Tolerance(atol=1e-3)
+#: ``lme``'s variance-function parameters (SD ratios, power, exponent), in every class.  The
+#: log-likelihood is flat along them: nlme's optimum and interlace's agree to 2e-5 to 3e-4
+#: relative (``tests/lme/test_lme_varfunc.py``) while the log-likelihoods agree to 1e-9, so the
+#: bar is that of the standard errors, 1e-3 relative, with 1e-4 absolute for a power or exponent
+#: near 0.
+VARFUNC_PARAMS = Tolerance(atol=1e-4, rtol=1e-3)
 
 
 def _table(
@@ -150,6 +158,7 @@ def _table(
             "disp": Tolerance(atol=fixef),
             "nb_theta": Tolerance(rtol=NB_THETA_RTOL),
             "correlation_params": CORRELATION_PARAMS,
+            "varfunc_params": VARFUNC_PARAMS,
             "ddf": Tolerance(rtol=1e-4),
             "pvalue": pvalue,
             "statistic": Tolerance(rtol=statistic),

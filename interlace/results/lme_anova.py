@@ -229,7 +229,7 @@ def compare(
             "all fitted objects must have the same estimation method",
             remedy="fit all models with method='ML' to compare different fixed effects",
         )
-    check_comparable([fit.fit for fit in fits], labels)
+    check_comparable([fit.fit for fit in fits], labels, same_weights=False)
     if fits[0].method == "REML" and len({_fixed_signature(fit) for fit in fits}) > 1:
         warnings.warn(
             "fitted objects with different fixed effects. REML comparisons are not meaningful.",

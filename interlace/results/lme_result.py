@@ -3,7 +3,9 @@
 It wraps an :class:`~interlace.results.lmer_result.LmerResult` on the
 original (unwhitened) design holding the estimates — θ, β̂, the conditional
 modes ``b̂``, σ̂ and ``(X̃'Ṽ^{-1}X̃)^{-1}`` from the pre-whitened fit, and the
-objective ``−2 ℓ`` including ``log|R|`` — and presents them the nlme way:
+objective ``−2 ℓ`` including ``log|G R G|`` (``G`` the variance function's
+factors, ``I`` without one; with one the design carries the weights ``1/g_i²``)
+— and presents them the nlme way:
 grouping levels outer to inner named by their innermost variable, nested
 levels labelled ``outer/inner``, nlme's containment DF for the t tests, and
 nlme's BIC (``n − p`` observations for REML fits).
@@ -361,8 +363,8 @@ class LmeResult:
 
     @property
     def optinfo(self) -> OptSummary:
-        """The optimiser record; ``final`` is ``[θ, x]`` with ``x`` φ's unconstrained value, or
-        ``[θ, δ]`` with a variance function."""
+        """The optimiser record; ``final`` is ``[θ, x]`` with ``x`` φ's unconstrained value,
+        ``[θ, δ]`` with a variance function, or ``[θ, x, δ]`` with both."""
         return self.fit.optinfo
 
     @property

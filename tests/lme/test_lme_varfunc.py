@@ -25,7 +25,6 @@ import pytest
 
 from interlace import varExp, varIdent, varPower
 from interlace.api.lme import lme
-from interlace.correlation import corAR1
 from interlace.datasets import load
 from interlace.design.lformula import lformula
 from interlace.engine.gaussian import GaussianObjective
@@ -268,15 +267,25 @@ def test_unweighted_fit_has_no_variance_function() -> None:
     assert "Variance function:" not in str(fit.summary())
 
 
-def test_weights_with_correlation_are_refused() -> None:
-    with pytest.raises(UnsupportedFeatureError, match="correlation"):
-        lme(
-            "distance ~ age",
-            load("Orthodont"),
-            random="~ 1 | Subject",
-            weights=varIdent("~ 1 | Sex"),
-            correlation=corAR1(),
-        )
+def test_likelihood_ratio_comparison_with_a_variance_function() -> None:
+    # nlme compares fits with and without a variance function (its weights are part of
+    # the model, not prior weights)
+    data = load("Orthodont")
+    plain = lme("distance ~ age * Sex", data, random="~ 1 | Subject", method="ML")
+    ident = lme(
+        "distance ~ age * Sex",
+        data,
+        random="~ 1 | Subject",
+        weights=varIdent("~ 1 | Sex"),
+        method="ML",
+    )
+    table = plain.anova(ident)
+    ref = fixture()["comparison"]
+    np.testing.assert_array_equal(table["df"], ref["df"])
+    np.testing.assert_allclose(table["logLik"], ref["logLik"], rtol=1e-8)
+    np.testing.assert_allclose(table["AIC"], ref["AIC"], rtol=1e-8)
+    assert table["L.Ratio"].iloc[1] == pytest.approx(ref["L.Ratio"][1], rel=1e-6)
+    assert table["p-value"].iloc[1] == pytest.approx(ref["p.value"][1], rel=1e-5)
 
 
 def test_other_weights_are_refused() -> None:

@@ -20,9 +20,10 @@ from interlace.correlation import CorAR1, CorCAR1, CorCompSymm, CorStruct
 from interlace.parity.api import compare_frozen, default_levels
 from interlace.parity.calls import ModelCall, ParityCallError
 from interlace.parity.corpus import load_corpus
-from interlace.parity.models import adapter_for, lme_correlation, lme_random
+from interlace.parity.models import adapter_for, lme_correlation, lme_random, lme_weights
 from interlace.parity.schema import FitSummary
 from interlace.pdmat import PdMat
+from interlace.varfunc import VarFunc
 
 PARITY = Path(__file__).resolve().parents[2] / "fixtures" / "parity"
 CORPUS = {c.id: c for c in load_corpus(PARITY / "corpus.json")}
@@ -70,7 +71,7 @@ def test_fits_without_correlation_have_no_correlation_rows() -> None:
     assert record["summary"]["correlation_params"] is None
     report = _frozen(record, "lme_orthodont_slope")
     assert report.passed, str(report)
-    assert not any(q.startswith("correlation") for q in report.table["quantity"])
+    assert not any(q.startswith(("correlation", "varfunc")) for q in report.table["quantity"])
 
 
 def test_random_and_correlation_are_recorded_as_r_read_them() -> None:
@@ -117,12 +118,85 @@ def test_lme_correlation_refuses_what_interlace_does_not_fit() -> None:
         lme_correlation(CALL, {"class": "corAR1", "form": "~1", "value": 0.5, "fixed": True})
 
 
-def test_variance_functions_are_refused_before_fitting() -> None:
+@pytest.mark.parametrize(
+    ("case_id", "names"),
+    [("lme_orthodont_varident", ["Male", "Female"]), ("lme_bodyweight_varpower", ["power"])],
+)
+def test_variance_function_parameters_are_recorded_and_compared(
+    case_id: str, names: list[str]
+) -> None:
+    record = _record(case_id)
+    assert record["summary"]["varfunc_params"]["names"] == names
+    rows = _rows(_frozen(record, case_id, levels=["fit"]))
+    for name in names:
+        row = rows.loc[f"varfunc[{name}]"]
+        assert row["verdict"] == "ok" and row["tolerance"] == "abs 0.0001 or rel 0.001"
+    # a reference twice the tolerance away fails on that row only
+    record = copy.deepcopy(record)
+    values = record["summary"]["varfunc_params"]["values"]
+    values[-1] += 2 * max(1e-4, 1e-3 * abs(values[-1]))
+    report = _frozen(record, case_id, levels=["fit"])
+    assert list(report.failures["quantity"]) == [f"varfunc[{names[-1]}]"]
+
+
+def test_varident_reference_stratum_is_nlmes() -> None:
+    """nlme's reference stratum (ratio 1) is the first one in the data sorted by Subject."""
+    summary = FitSummary.from_dict(_record("lme_orthodont_varident")["summary"])
+    assert summary.varfunc_params is not None and summary.varfunc_params["Male"] == 1.0
+    record = copy.deepcopy(_record("lme_orthodont_varident"))
+    record["summary"]["varfunc_params"]["names"] = ["Female", "Male"]
+    report = _frozen(record, "lme_orthodont_varident", levels=["fit"])
+    assert set(report.failures["quantity"]) == {"varfunc[Female]", "varfunc[Male]"}
+
+
+def test_weights_are_recorded_as_r_read_them() -> None:
+    assert _record("lme_orthodont_varident")["arguments"]["weights"] == {
+        "class": "varIdent",
+        "form": "~1 | Sex",
+        "value": [],
+        "fixed": False,
+    }
+    bodyweight = _record("lme_bodyweight_varpower")["arguments"]
+    assert bodyweight["weights"] == {
+        "class": "varPower",
+        "form": "~Time",
+        "value": [],
+        "fixed": False,
+    }
+    assert bodyweight["method"] == "ML"
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "covariate", "strata"),
+    [
+        ({"class": "varIdent", "form": "~1 | Sex"}, "varIdent", None, ("Sex",)),
+        ({"class": "varPower", "form": "~Time"}, "varPower", "Time", ()),
+        ({"class": "varExp", "form": "~age"}, "varExp", "age", ()),
+    ],
+)
+def test_lme_weights_builds_interlace_variance_functions(
+    spec: dict[str, Any], kind: str, covariate: str | None, strata: tuple[str, ...]
+) -> None:
+    varfunc = lme_weights(CALL, {**spec, "value": [0.5], "fixed": False})
+    assert isinstance(varfunc, VarFunc)
+    assert (varfunc.kind, varfunc.covariate, varfunc.strata) == (kind, covariate, strata)
+    assert lme_weights(CALL, None) is None
+
+
+def test_lme_weights_refuses_what_interlace_does_not_fit() -> None:
+    for name in ("varFixed", "varConstPower", "varComb"):
+        with pytest.raises(ParityCallError, match=rf"{name}\) has no interlace equivalent"):
+            lme_weights(CALL, {"class": name, "form": "~age", "value": [], "fixed": False})
+    with pytest.raises(ParityCallError, match="holds parameters fixed"):
+        lme_weights(CALL, {"class": "varPower", "form": "~age", "value": [0.5], "fixed": True})
+
+
+def test_weights_is_an_argument_of_the_lme_adapter() -> None:
     call = ModelCall(
         None, "lme", "", {"fixed": "y ~ x", "data": "d", "weights": "varIdent(~1 | g)"}
     )
-    with pytest.raises(ParityCallError, match="weights of lme"):
-        adapter_for("lme").check_arguments(call)
+    assert adapter_for("lme").check_arguments(call) == []
+    assert adapter_for("lme").r_arguments["weights"] == "evaluate_varfunc"
 
 
 def test_ml_coefficient_table_inflates_the_standard_errors() -> None:

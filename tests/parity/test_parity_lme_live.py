@@ -11,7 +11,6 @@ import pytest
 from interlace import datasets
 from interlace.parity import cli
 from interlace.parity.api import compare, compare_all, freeze
-from interlace.parity.calls import ParityCallError
 from interlace.parity.corpus import load_corpus
 
 pytestmark = pytest.mark.r
@@ -60,18 +59,28 @@ def test_random_as_a_list_of_nested_levels() -> None:
     assert "ranef[cask (Intercept)]" in " ".join(report.table["quantity"])
 
 
-def test_variance_functions_are_refused_and_other_correlations_reported() -> None:
+def test_varexp_is_compared_and_other_variance_functions_reported() -> None:
     orthodont = datasets.load("Orthodont")
-    code = "lme(distance ~ age, Orthodont, ~ 1 | Subject, weights = varIdent(form = ~ 1 | Sex))"
-    with pytest.raises(ParityCallError, match="weights"):
-        compare(code, Orthodont=orthodont)
-    code = "lme(distance ~ age, Orthodont, ~ 1 | Subject, correlation = corExp(form = ~ age))"
-    (report,) = compare_all(code, levels=["fit"], Orthodont=orthodont)
-    assert not report.passed
-    (row,) = report.rows
-    assert row.quantity == "interlace fit" and "corExp) has no interlace equivalent" in str(
-        row.interlace
+    code = "lme(distance ~ age, Orthodont, ~ 1 | Subject, weights = varExp(form = ~ age))"
+    report = compare(code, levels=["fit"], Orthodont=orthodont)
+    assert report.passed, str(report)
+    assert report.table.set_index("quantity").loc["varfunc[expon]", "verdict"] == "ok"
+    code = (
+        "m1 <- lme(distance ~ age, Orthodont, ~ 1 | Subject, weights = ~ age)\n"
+        "m2 <- lme(distance ~ age, Orthodont, ~ 1 | Subject,\n"
+        "          weights = varPower(0.5, form = ~ age, fixed = TRUE))\n"
+        "m3 <- lme(distance ~ age, Orthodont, ~ 1 | Subject, correlation = corExp(form = ~ age))"
     )
+    reports = compare_all(code, levels=["fit"], Orthodont=orthodont)
+    expected = [
+        "(varFixed) has no interlace equivalent",
+        "holds parameters fixed",
+        "corExp) has no interlace equivalent",
+    ]
+    for report, message in zip(reports, expected, strict=True):
+        assert not report.passed
+        (row,) = report.rows
+        assert row.quantity == "interlace fit" and message in str(row.interlace)
 
 
 def test_freeze_reproduces_the_stored_lme_record() -> None:
@@ -85,3 +94,15 @@ def test_freeze_reproduces_the_stored_lme_record() -> None:
     )
     assert summary["loglik"]["value"] == pytest.approx(old["loglik"]["value"], rel=1e-10)
     assert summary["ddf"]["df"] == old["ddf"]["df"]
+
+
+def test_freeze_reproduces_the_stored_variance_function_record() -> None:
+    case = CORPUS["lme_orthodont_varident"]
+    (record,) = freeze(case.code, ddf=None, **case.frames())
+    stored = json.loads((PARITY / f"{case.id}.json").read_text(encoding="utf-8"))
+    assert record["call"] == stored["call"] and record["arguments"] == stored["arguments"]
+    summary, old = record["summary"], stored["summary"]
+    assert summary["varfunc_params"]["names"] == old["varfunc_params"]["names"]
+    assert summary["varfunc_params"]["values"] == pytest.approx(
+        old["varfunc_params"]["values"], rel=1e-8
+    )
