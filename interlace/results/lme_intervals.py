@@ -11,21 +11,26 @@ as fitted) in the "natural" unconstrained parameters
 
     ψ = (per grouping level, inner to outer: log sd_1, …, log sd_k and, for a general
          (``pdSymm``) level, log((1 + ρ_ij)/(1 − ρ_ij)) for i > j, column by column;
-         the correlation parameter's unconstrained value u; log σ),
+         the correlation parameter's unconstrained value u; the variance function's
+         unconstrained parameters δ; log σ),
 
 where sd and ρ are the random effects' standard deviations and correlations on the
 scale of the data (not relative to σ), and u is nlme's ``coef(corStruct)``:
 ``log((1 + φ)/(1 − φ))`` for AR(1), ``log(φ/(1 − φ))`` for CAR(1) and
 ``log((ρ + 1/(m − 1))/(1 − ρ))`` for compound symmetry (``m`` the largest group).
-Here σ is not profiled out.  With ``ν = n − p`` (REML) or ``n`` (ML), ``Δ = D/σ²`` the
-relative covariance of the random effects (``D`` built from the sds and
-correlations), θ its lme4 Cholesky parameters and ``d(θ, φ)``, ``σ̂²(θ, φ)`` the profiled
-criterion and residual variance of :mod:`interlace.engine.gaussian` (with
-:mod:`interlace.engine.residual_correlation` for a correlation structure),
+δ is nlme's ``coef(varStruct)`` as interlace's :mod:`interlace.varfunc` defines it:
+the log SD ratios of ``varIdent``, the power of ``varPower``, the exponent of ``varExp``.
+Here σ (the reference stratum's, with ``varIdent``) is not profiled out.  With
+``ν = n − p`` (REML) or ``n`` (ML), ``Δ = D/σ²`` the relative covariance of the random
+effects (``D`` built from the sds and correlations), θ its lme4 Cholesky parameters and
+``d(θ, φ, δ)``, ``σ̂²(θ, φ, δ)`` the profiled criterion and residual variance of
+:mod:`interlace.engine.gaussian` (with :mod:`interlace.engine.residual_correlation` for a
+correlation structure, :mod:`interlace.engine.variance_function` for a variance function
+alone),
 
-    −2 ℓ(ψ) = d(θ, φ) + ν [log(σ²/σ̂²) + σ̂²/σ² − 1],
+    −2 ℓ(ψ) = d(θ, φ, δ) + ν [log(σ²/σ̂²) + σ̂²/σ² − 1],
 
-since ``d = log|L|² [+ log|R_X|²] + log|R| + ν (1 + log(2π σ̂²))`` and the
+since ``d = log|L|² [+ log|R_X|²] + log|G R G| + ν (1 + log(2π σ̂²))`` and the
 unprofiled criterion replaces ``ν (1 + log 2πσ̂²)`` by ``ν log 2πσ² + ν σ̂²/σ²``.
 
 The Hessian.  nlme's ``fdHess`` fits a quadratic exactly through ``ψ``, ``ψ ± h_i e_i``
@@ -35,13 +40,18 @@ and ``ψ + h_i e_i + h_j e_j`` with tiny steps ``h_i = max(|ψ_i|, 0.05) · ε^{
 ``apVar`` moves by about 1e-3 relative when ``.relStep`` changes, and interlace's
 criterion would give errors of 40%.  interlace therefore uses central differences
 with ``h_i = 10⁻³ max(|ψ_i|, 1)`` (truncation error of order ``h²`` ≈ 1e-6, rounding
-error ≈ 1e-11/h² ≈ 1e-5), i.e. the Hessian nlme's ``fdHess`` approximates.  When
+error ≈ 1e-11/h² ≈ 1e-5), i.e. the Hessian nlme's ``fdHess`` approximates.  A nearly
+singular ``apVar`` magnifies these errors by its condition number: with ``varPower``
+(δ and log σ correlated at −0.999 on Orthodont) interlace's bounds are 2e-3 from the
+exact Hessian's and nlme's 3% (10% with ``.relStep = 1e-4``).  When
 some eigenvalue of the Hessian is not negative, nlme's ``apVar`` is the message
 "Non-positive definite approximate variance-covariance" and the intervals of the
 variance parameters are an error.
 
 Each interval is ``ψ̂_i ± z_{1−α/2} sqrt(apVar_ii)`` mapped back: ``sd = exp``,
-``ρ = (e^v − 1)/(e^v + 1)``, φ through the structure's map, ``σ = exp``.
+``ρ = (e^v − 1)/(e^v + 1)``, φ through the structure's map, δ as
+``coef(varStruct, unconstrained = FALSE)`` (``exp`` for ``varIdent``, the identity
+otherwise), ``σ = exp``.
 """
 
 from __future__ import annotations
@@ -60,6 +70,7 @@ from interlace.errors import IdentifiabilityError
 if TYPE_CHECKING:
     from interlace.design.lformula import LmerDesign
     from interlace.engine.residual_correlation import CorrelatedObjective
+    from interlace.engine.variance_function import VarFuncObjective
     from interlace.results.lme_result import LmeLevel, LmeResult
 
 FloatArray = NDArray[np.float64]
@@ -103,7 +114,8 @@ def _design(result: LmeResult) -> LmerDesign:
 
 
 def _correlation_objective(result: LmeResult) -> CorrelatedObjective:
-    """The fit's (θ, x) criterion with its correlation structure and layout, as fitted."""
+    """The fit's (θ, x[, δ]) criterion with its correlation structure and layout (and
+    variance function), as fitted."""
     from interlace.engine.residual_correlation import CorrelatedObjective
 
     cor, layout = result.correlation, result.correlation_layout
@@ -120,7 +132,22 @@ def _correlation_objective(result: LmeResult) -> CorrelatedObjective:
         cor,
         layout,
         result.fit.REML,
+        result.varfunc,
     )
+
+
+def _varfunc_labels(result: LmeResult) -> tuple[list[str], list[str]]:
+    """nlme's ``apVar`` names of δ (``varStruct``, ``varStruct1``, …, or
+    ``varStruct.power``/``varStruct.expon``) and its ``intervals`` row names (the
+    non-reference strata, or the parameter)."""
+    varfunc = result.varfunc
+    if varfunc is None:
+        return [], []
+    if varfunc.codes is None:
+        return [f"varStruct.{name}" for name in varfunc.names], list(varfunc.names)
+    k = varfunc.n_params
+    pars = ["varStruct"] if k == 1 else [f"varStruct{i + 1}" for i in range(k)]
+    return pars, list(varfunc.names[1:])
 
 
 class NaturalLikelihood:
@@ -135,7 +162,9 @@ class NaturalLikelihood:
     pars : Series
         nlme's ``attr(fit$apVar, "Pars")``, ψ at the fit (see the module doc),
         indexed as nlme: ``reStruct.<level><i>`` (``reStruct.<level>`` for one
-        parameter), levels inner to outer, then ``corStruct`` and ``lSigma``.
+        parameter), levels inner to outer, then ``corStruct``, the variance
+        function's (``varStruct``, ``varStruct1``, …, ``varStruct.power``) and
+        ``lSigma``.
 
     Raises
     ------
@@ -152,15 +181,21 @@ class NaturalLikelihood:
         n, p = fit.design.X.shape
         self.nu = n - p if fit.REML else n
         self.cor = result.correlation
-        if self.cor is None:
-            self.plain: GaussianObjective | None = GaussianObjective(fit.design, REML=fit.REML)
-            self.correlated: CorrelatedObjective | None = None
-            self.max_size = 0
-        else:
-            self.plain = None
+        self.plain: GaussianObjective | None = None
+        self.weighted: VarFuncObjective | None = None
+        self.correlated: CorrelatedObjective | None = None
+        self.max_size = 0
+        if self.cor is not None:
             self.correlated = _correlation_objective(result)
             self.max_size = self.correlated.layout.max_size
+        elif result.varfunc is not None:
+            from interlace.engine.variance_function import VarFuncObjective
+
+            self.weighted = VarFuncObjective(_design(result), result.varfunc, fit.REML)
+        else:
+            self.plain = GaussianObjective(fit.design, REML=fit.REML)
         self.pars = self._pars()
+        self.n_delta = 0 if result.varfunc is None else result.varfunc.n_params
 
     def _pars(self) -> pd.Series:
         result = self.result
@@ -188,6 +223,9 @@ class NaturalLikelihood:
         if self.cor is not None and result.phi is not None:
             values.append(self.to_unconstrained(result.phi))
             index.append("corStruct")
+        if result.varfunc_delta is not None:
+            values += [float(d) for d in result.varfunc_delta]
+            index += _varfunc_labels(result)[0]
         values.append(math.log(result.sigma))
         index.append("lSigma")
         return pd.Series(values, index=pd.Index(index), name="Pars")
@@ -231,14 +269,22 @@ class NaturalLikelihood:
         return theta
 
     def _criterion(self, theta: FloatArray, psi: FloatArray) -> tuple[float, float]:
-        """The profiled criterion ``d`` and ``σ̂²`` at θ (and φ from ψ)."""
-        if self.correlated is None:
-            assert self.plain is not None
+        """The profiled criterion ``d`` and ``σ̂²`` at θ (and φ, δ from ψ); σ̂² is NaN
+        where ``d`` is infinite."""
+        delta = psi[psi.size - 1 - self.n_delta : psi.size - 1]
+        if self.plain is not None:
             return self.plain(theta), self.plain.sigma() ** 2
-        assert self.cor is not None
-        x = float(psi[-2]) / _COR_SCALE[self.cor.r_name]
-        value = self.correlated(np.r_[theta, x])
-        return value, self.correlated.at(self.correlated.phi(x))[0].sigma() ** 2
+        if self.weighted is not None:
+            value = self.weighted(np.r_[theta, delta])
+            if not math.isfinite(value):
+                return value, math.nan
+            return value, self.weighted.at(delta).sigma() ** 2
+        assert self.cor is not None and self.correlated is not None
+        x = float(psi[psi.size - 2 - self.n_delta]) / _COR_SCALE[self.cor.r_name]
+        value = self.correlated(np.r_[theta, x, delta])
+        if not math.isfinite(value):
+            return value, math.nan
+        return value, self.correlated.at(self.correlated.phi(x), delta)[0].sigma() ** 2
 
     def __call__(self, psi: FloatArray) -> float:
         """ℓ(ψ) (``−inf`` where Δ or the criterion cannot be factored)."""
@@ -249,6 +295,8 @@ class NaturalLikelihood:
         except np.linalg.LinAlgError:
             return -math.inf
         d, s2 = self._criterion(theta, psi)
+        if not math.isfinite(d):
+            return -math.inf
         return -0.5 * (d + self.nu * (math.log(sigma2 / s2) + s2 / sigma2 - 1.0))
 
 
@@ -321,11 +369,13 @@ def fixed_intervals(result: LmeResult, level: float = 0.95) -> pd.DataFrame:
 
 
 def variance_intervals(result: LmeResult, level: float = 0.95) -> dict[str, pd.DataFrame]:
-    """The ``reStruct``, ``corStruct`` and ``sigma`` tables of nlme's ``intervals``.
+    """The ``reStruct``, ``corStruct``, ``varStruct`` and ``sigma`` tables of nlme's
+    ``intervals``.
 
     ``reStruct`` is indexed by (level, parameter), levels outer to inner as
-    nlme prints them; ``corStruct`` by the structure's parameter; ``sigma`` by
-    ``"sigma"``.
+    nlme prints them; ``corStruct`` by the structure's parameter; ``varStruct``
+    by the non-reference strata (``varIdent``) or the parameter (``power``,
+    ``expon``), as SD ratios, power or exponent; ``sigma`` by ``"sigma"``.
     """
     likelihood = NaturalLikelihood(result)
     ap_var = approximate_vcov(likelihood)
@@ -354,6 +404,13 @@ def variance_intervals(result: LmeResult, level: float = 0.95) -> dict[str, pd.D
     if cor is not None:
         row = [likelihood.to_natural(u) for u in bounds[start]]
         out["corStruct"] = pd.DataFrame([row], index=[cor.parameter_name], columns=list(COLUMNS))
+        start += 1
+    varfunc = result.varfunc
+    if varfunc is not None:
+        k = varfunc.n_params
+        block = bounds[start : start + k]
+        lower, est, upper = (varfunc.natural(block[:, c]).to_numpy()[-k:] for c in range(3))
+        out["varStruct"] = _table(lower, est, upper, pd.Index(_varfunc_labels(result)[1]))
     out["sigma"] = pd.DataFrame([np.exp(bounds[-1])], index=["sigma"], columns=list(COLUMNS))
     return out
 

@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from interlace.correlation import CorStruct
-from interlace.errors import UnsupportedFeatureError
 from interlace.optim.summary import OptSummary
 from interlace.results import criteria
 from interlace.results.lmer_result import LmerResult
@@ -450,7 +449,9 @@ class LmeResult:
             random effects' ``sd(x)`` and ``cor(x,y)``, indexed by (level,
             parameter), levels outer to inner (``ci["reStruct"].loc["Subject"]``).
             ``"corStruct"``: the correlation parameter (``Phi``/``Rho``), when the
-            fit has one.  ``"sigma"``: the residual standard deviation.  The
+            fit has one.  ``"varStruct"``: the variance function's parameters
+            (varIdent's SD ratios by stratum, ``power``, ``expon``), when the fit has
+            one.  ``"sigma"``: the residual standard deviation.  The
             variance parameters' intervals are Wald intervals on nlme's
             unconstrained scale from ``apVar``; see
             :mod:`interlace.results.lme_intervals`.
@@ -462,16 +463,9 @@ class LmeResult:
             variance parameter on its boundary) with ``which`` other than ``"fixed"``.
         ValueError
             An unknown ``which`` or a ``level`` outside (0, 1).
-        UnsupportedFeatureError
-            ``which`` other than ``"fixed"`` for a fit with a variance function.
         """
         from interlace.results.lme_intervals import intervals
 
-        if self.varfunc is not None and which != "fixed":
-            raise UnsupportedFeatureError(
-                "intervals() of the variance parameters of an lme fit with a variance "
-                "function (weights=) is not supported; use which='fixed'"
-            )
         return intervals(self, level=level, which=which)
 
     def summary(self) -> LmeSummary:

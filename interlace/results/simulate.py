@@ -12,7 +12,10 @@ and then
 * GLMM: ``μ_s = g⁻¹(η_c + r_s)`` and ``y_s`` from the family: binomial
   ``Bin(w, μ_s)/w`` with ``w`` the prior weights (trials; counts of successes and
   failures for a two-column response, the factor's levels for a factor
-  response), Poisson ``Pois(μ_s)``, Gaussian ``N(μ_s, σ²)``.
+  response), Poisson ``Pois(μ_s)``, Gaussian ``N(μ_s, σ²)``, negative binomial
+  (``glmer_nb``; MASS's family) ``NB(size = θ, mean μ_s)``, i.e. NumPy's
+  ``negative_binomial(n=θ, p=θ/(θ + μ_s))`` (prior weights are ignored with a
+  warning, as lme4 does).
 
 ``re_form="NA"`` (R's default, ``use.u = FALSE``) simulates every random term;
 ``None`` (``use.u = TRUE``) conditions on all of them.  The complement ``C``
@@ -22,6 +25,7 @@ come from one NumPy ``Generator`` seeded by ``seed``; they are not R's.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,7 +33,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from interlace.design.evaluate import FactorColumn
-from interlace.errors import InterlaceError
+from interlace.errors import InterlaceError, InterlaceWarning
 from interlace.results.predict import (
     frame_of,
     is_population,
@@ -160,9 +164,15 @@ def _glmm_draws(
         return pd.DataFrame(rng.poisson(mu).astype(float), index=index, columns=names)
     if family.family == "gaussian":
         return pd.DataFrame(rng.normal(mu, result.sigma), index=index, columns=names)
+    if family.theta is not None:
+        if np.any(np.asarray(response.weights, dtype=float) != 1.0):
+            warnings.warn("ignoring prior weights", InterlaceWarning, stacklevel=4)
+        theta = family.theta
+        draws = rng.negative_binomial(theta, theta / (theta + mu)).astype(float)
+        return pd.DataFrame(draws, index=index, columns=names)
     raise InterlaceError(
         f"simulation is not implemented for family {family.family}",
-        remedy="families with a simulator: binomial, poisson, gaussian",
+        remedy="families with a simulator: binomial, poisson, gaussian, negative binomial",
     )
 
 

@@ -29,7 +29,7 @@ from interlace.datasets import load
 from interlace.design.lformula import lformula
 from interlace.engine.gaussian import GaussianObjective
 from interlace.engine.variance_function import VarFuncObjective
-from interlace.errors import DataError, FormulaError, UnsupportedFeatureError
+from interlace.errors import DataError, FormulaError
 from interlace.results.lme_result import LmeResult
 from tests.conftest import run_r_script
 
@@ -207,12 +207,15 @@ def test_anova_and_fixed_intervals_match_nlme(case: str) -> None:
     np.testing.assert_allclose(ci.to_numpy().T, want["intervals_fixed"], rtol=1e-5)
 
 
-def test_variance_intervals_are_refused() -> None:
+def test_variance_intervals_include_the_variance_function() -> None:
+    # the estimates of the varStruct table are the fit's own ratios (reference stratum left out);
+    # the bounds against nlme are in tests/lme/test_lme_intervals_varfunc.py
     fit = fit_of("orthodont_ident")
-    with pytest.raises(UnsupportedFeatureError, match="which='fixed'"):
-        fit.intervals()
-    with pytest.raises(UnsupportedFeatureError):
-        fit.intervals(which="var-cov")
+    ci = fit.intervals(which="var-cov")
+    assert list(ci) == ["reStruct", "varStruct", "sigma"]
+    ratios = fit.varfunc_params
+    np.testing.assert_allclose(ci["varStruct"]["est."], ratios[ratios != 1.0], rtol=1e-12)
+    assert (ci["varStruct"]["lower"] < ci["varStruct"]["est."]).all()
 
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?(e[-+]\d+)?$")

@@ -30,7 +30,6 @@ from interlace.correlation import corAR1, corCAR1, corCompSymm
 from interlace.datasets import load
 from interlace.design.lformula import lformula
 from interlace.engine.residual_correlation import CorrelatedObjective, GroupLayout
-from interlace.errors import UnsupportedFeatureError
 from interlace.results.lme_result import LmeResult
 from tests.conftest import run_r_script
 
@@ -183,10 +182,10 @@ def test_anova_and_fixed_intervals_match_nlme(case: str) -> None:
     np.testing.assert_allclose(ci.to_numpy().T, want["intervals_fixed"], rtol=rtol)
 
 
-def test_variance_intervals_are_refused() -> None:
+def test_variance_intervals_have_both_structures() -> None:
     fit = fit_of("orthodont_ident_ar1")
-    with pytest.raises(UnsupportedFeatureError, match="which='fixed'"):
-        fit.intervals()
+    ci = fit.intervals()
+    assert list(ci) == ["fixed", "reStruct", "corStruct", "varStruct", "sigma"]
 
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?(e[-+]\d+)?$")
