@@ -58,6 +58,14 @@ def _same(a: object, b: object) -> bool:
     return x.shape == y.shape and bool(np.array_equal(x, y))
 
 
+def model_names(names: Sequence[str] | None, n: int) -> list[str]:
+    """Row names of a comparison of ``n`` fits: ``names``, or ``model1``, ``model2``, … (R's)."""
+    labels = list(names) if names is not None else [f"model{i + 1}" for i in range(n)]
+    if len(labels) != n or len(set(labels)) != n:
+        raise ValueError("names must give one distinct name per model")
+    return labels
+
+
 def check_comparable(
     results: Sequence[LmerResult], names: Sequence[str], same_weights: bool = True
 ) -> None:
@@ -123,9 +131,7 @@ def lrt(
     """
     if len(results) < 2:
         raise ValueError("lrt needs at least two fitted models")
-    labels = list(names) if names is not None else [f"model{i + 1}" for i in range(len(results))]
-    if len(labels) != len(results) or len(set(labels)) != len(labels):
-        raise ValueError("names must give one distinct name per model")
+    labels = model_names(names, len(results))
     check_comparable(results, labels)
     fits = list(results)
     refitted = [lab for lab, res in zip(labels, fits, strict=True) if res.REML] if refit else []

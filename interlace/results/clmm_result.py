@@ -443,7 +443,7 @@ class ClmmResult:
             A fit that is not a clmm fit, or fits of different rows, responses or
             weights (ordinal: "models were not all fitted to the same dataset").
         """
-        from interlace.inference.lrt import check_comparable
+        from interlace.inference.lrt import check_comparable, model_names
 
         if not others:
             raise UnsupportedFeatureError(
@@ -457,9 +457,7 @@ class ClmmResult:
                     remedy="pass ClmmResult objects",
                 )
         fits = [self, *others]
-        labels = list(names) if names is not None else [f"model{i + 1}" for i in range(len(fits))]
-        if len(labels) != len(fits) or len(set(labels)) != len(labels):
-            raise ValueError("names must give one distinct name per model")
+        labels = model_names(names, len(fits))
         # the checks read only nobs and the design's rows, response and weights
         check_comparable(cast("Sequence[LmerResult]", fits), labels)
         order = sorted(range(len(fits)), key=lambda i: fits[i].df_modelwc)

@@ -556,7 +556,7 @@ class GlmmTMBResult:
             A fit that is not a glmmTMB fit, or fits of different rows, responses or
             weights.
         """
-        from interlace.inference.lrt import lrt
+        from interlace.inference.lrt import lrt, model_names
 
         if not others:
             raise UnsupportedFeatureError(
@@ -575,7 +575,7 @@ class GlmmTMBResult:
         # refits, so it needs nothing specific to lmer
         table = lrt(*cast("list[LmerResult]", fits), names=names, refit=False)
         table = table.rename(columns={"Df": "Chi Df", "npar": "Df"})
-        by_name = dict(zip(names or [f"model{i + 1}" for i in range(len(fits))], fits, strict=True))
+        by_name = dict(zip(model_names(names, len(fits)), fits, strict=True))
         table.attrs = {
             "heading": [
                 table.attrs["heading"][0],

@@ -209,15 +209,13 @@ def compare(
     RemlComparisonWarning
         REML fits with different fixed effects (nlme compares them with a warning).
     """
-    from interlace.inference.lrt import check_comparable
+    from interlace.inference.lrt import check_comparable, model_names
     from interlace.results.lme_result import LmeResult
 
     fits = list(results)
-    labels = list(names) if names is not None else [f"model{i + 1}" for i in range(len(fits))]
     if len(fits) < 2:
         raise ValueError("comparing lme fits needs at least two of them")
-    if len(labels) != len(fits) or len(set(labels)) != len(labels):
-        raise ValueError("names must give one distinct name per model")
+    labels = model_names(names, len(fits))
     for fit in fits:
         if not isinstance(fit, LmeResult):
             raise IncomparableModelsError(
