@@ -627,19 +627,10 @@ def lme_correlation(call: ModelCall, spec: Mapping[str, Any] | None) -> Any:
         "corCAR1": correlation.corCAR1,
         "corCompSymm": correlation.corCompSymm,
     }
-    text = call.args.get("correlation", "")
-    if spec["class"] not in constructors:
-        raise ParityCallError(
-            f"{call.label}: correlation = {text} ({spec['class']}) has no interlace equivalent",
-            remedy="supported: " + ", ".join(constructors),
-        )
-    if spec["fixed"]:
-        raise ParityCallError(
-            f"{call.label}: correlation = {text} holds its parameter fixed, which interlace "
-            "does not do",
-            remedy="drop fixed = TRUE",
-        )
-    return constructors[spec["class"]](str(spec["form"]), float(spec["value"]))
+    make = _nlme_structure(
+        call, spec, "correlation", constructors, "holds its parameter fixed", "drop fixed = TRUE"
+    )
+    return make(str(spec["form"]), float(spec["value"]))
 
 
 def lme_weights(call: ModelCall, spec: Mapping[str, Any] | None) -> Any:
@@ -663,18 +654,37 @@ def lme_weights(call: ModelCall, spec: Mapping[str, Any] | None) -> Any:
         "varPower": varfunc.varPower,
         "varExp": varfunc.varExp,
     }
-    text = call.args.get("weights", "")
+    make = _nlme_structure(
+        call, spec, "weights", constructors, "holds parameters fixed", "drop fixed ="
+    )
+    return make(str(spec["form"]))
+
+
+def _nlme_structure(
+    call: ModelCall,
+    spec: Mapping[str, Any],
+    argument: str,
+    constructors: Mapping[str, Callable[..., Any]],
+    fixed: str,
+    remedy: str,
+) -> Callable[..., Any]:
+    """interlace's constructor for the nlme structure R read for ``argument`` (its ``class``).
+
+    Raises :class:`ParityCallError` for a class without an interlace equivalent, or when
+    ``spec["fixed"]`` (parameters held fixed: ``fixed`` says how, ``remedy`` what to drop).
+    """
+    text = call.args.get(argument, "")
     if spec["class"] not in constructors:
         raise ParityCallError(
-            f"{call.label}: weights = {text} ({spec['class']}) has no interlace equivalent",
+            f"{call.label}: {argument} = {text} ({spec['class']}) has no interlace equivalent",
             remedy="supported: " + ", ".join(constructors),
         )
     if spec["fixed"]:
         raise ParityCallError(
-            f"{call.label}: weights = {text} holds parameters fixed, which interlace does not do",
-            remedy="drop fixed =",
+            f"{call.label}: {argument} = {text} {fixed}, which interlace does not do",
+            remedy=remedy,
         )
-    return constructors[spec["class"]](str(spec["form"]))
+    return constructors[spec["class"]]
 
 
 _LME_METHODS: Mapping[str, Literal["REML", "ML"]] = MappingProxyType({"REML": "REML", "ML": "ML"})
