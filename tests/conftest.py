@@ -137,6 +137,13 @@ def run_r_script(script: str, out_dir: Path) -> None:
         raise RuntimeError(f"Rscript {script} failed ({done.returncode}):\n{done.stderr}")
 
 
+def assert_r_fixture_current(script: str, fixture: Path, tmp_path: Path) -> None:
+    """The committed ``fixture`` is byte for byte what ``fixtures/R/<script>`` writes today."""
+    run_r_script(script, tmp_path)
+    fresh = (tmp_path / fixture.name).read_text(encoding="utf-8")
+    assert fresh == fixture.read_text(encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def r_outputs(
     tmp_path_factory: pytest.TempPathFactory,

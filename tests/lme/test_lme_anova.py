@@ -17,7 +17,6 @@ interlace gives the upper tail itself, so those are only checked to be below
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable
 from functools import cache
@@ -35,7 +34,7 @@ from interlace.errors import IncomparableModelsError
 from interlace.inference.anova import AnovaTypeError
 from interlace.results.lme_anova import RemlComparisonWarning, f_statistics, term_columns
 from interlace.results.lme_result import LmeResult
-from tests.conftest import run_r_script
+from tests.conftest import assert_r_fixture_current, load_json
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "lme_anova" / "anova.json"
 OVARY = "follicles ~ sin(2*pi*Time) + cos(2*pi*Time)"
@@ -109,8 +108,7 @@ FITS: dict[str, Callable[[], LmeResult]] = {
 
 @cache
 def fixture() -> dict[str, Any]:
-    with FIXTURE.open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
+    data: dict[str, Any] = load_json(FIXTURE)
     return data
 
 
@@ -135,9 +133,7 @@ def _check_p(got: np.ndarray, want: list[float | None], rtol: float) -> None:
 @pytest.mark.slow
 def test_fixture_is_current(tmp_path: Path) -> None:
     """The committed fixture is what fixtures/R/lme_anova.R writes with today's R and nlme."""
-    run_r_script("lme_anova.R", tmp_path)
-    fresh = (tmp_path / "anova.json").read_text(encoding="utf-8")
-    assert fresh == FIXTURE.read_text(encoding="utf-8")
+    assert_r_fixture_current("lme_anova.R", FIXTURE, tmp_path)
 
 
 def test_fixture_records_versions() -> None:

@@ -28,7 +28,6 @@ independently of the fits.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -50,7 +49,7 @@ from interlace.results.lme_intervals import (
     central_hessian,
 )
 from interlace.results.lme_result import LmeResult
-from tests.conftest import run_r_script
+from tests.conftest import assert_r_fixture_current, load_json
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "lme_intervals" / "intervals.json"
 OVARY = "follicles ~ sin(2*pi*Time) + cos(2*pi*Time)"
@@ -100,8 +99,7 @@ VARIANCE_CASES = [c for c in CASES if c != "orthodont_fixed_ml"]
 
 @cache
 def fixture() -> dict[str, Any]:
-    with FIXTURE.open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
+    data: dict[str, Any] = load_json(FIXTURE)
     return data
 
 
@@ -141,9 +139,7 @@ def _got_variance_frames(ci: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
 @pytest.mark.slow
 def test_fixture_is_current(tmp_path: Path) -> None:
     """The committed fixture is what fixtures/R/lme_intervals.R writes with today's R and nlme."""
-    run_r_script("lme_intervals.R", tmp_path)
-    fresh = (tmp_path / "intervals.json").read_text(encoding="utf-8")
-    assert fresh == FIXTURE.read_text(encoding="utf-8")
+    assert_r_fixture_current("lme_intervals.R", FIXTURE, tmp_path)
 
 
 def test_fixture_records_versions() -> None:

@@ -27,7 +27,6 @@ function :meth:`LmeResult.intervals` calls.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -48,7 +47,7 @@ from interlace.results.lme_intervals import (
 )
 from interlace.results.lme_result import LmeResult
 from interlace.varfunc import varIdent, varPower
-from tests.conftest import run_r_script
+from tests.conftest import assert_r_fixture_current, load_json
 
 FIXTURE = (
     Path(__file__).resolve().parents[2] / "fixtures" / "lme_intervals_varfunc" / "intervals.json"
@@ -82,8 +81,7 @@ CASES: dict[str, Callable[[], LmeResult]] = {
 
 @cache
 def fixture() -> dict[str, Any]:
-    with FIXTURE.open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
+    data: dict[str, Any] = load_json(FIXTURE)
     return data
 
 
@@ -123,9 +121,7 @@ def _got_variance_frames(ci: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
 @pytest.mark.slow
 def test_fixture_is_current(tmp_path: Path) -> None:
     """The committed fixture is what fixtures/R/lme_intervals_varfunc.R writes today."""
-    run_r_script("lme_intervals_varfunc.R", tmp_path)
-    fresh = (tmp_path / "intervals.json").read_text(encoding="utf-8")
-    assert fresh == FIXTURE.read_text(encoding="utf-8")
+    assert_r_fixture_current("lme_intervals_varfunc.R", FIXTURE, tmp_path)
 
 
 def test_fixture_records_versions() -> None:

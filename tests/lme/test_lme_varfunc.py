@@ -11,7 +11,6 @@ the tolerances below are what BOBYQA reaches with lme's default settings.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -31,7 +30,7 @@ from interlace.engine.gaussian import GaussianObjective
 from interlace.engine.variance_function import VarFuncObjective
 from interlace.errors import DataError, FormulaError
 from interlace.results.lme_result import LmeResult
-from tests.conftest import run_r_script
+from tests.conftest import assert_r_fixture_current, load_json
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "lme_varfunc" / "varfunc.json"
 
@@ -110,8 +109,7 @@ CASES: dict[str, tuple[Callable[[], LmeResult], float]] = {
 
 @cache
 def fixture() -> dict[str, Any]:
-    with FIXTURE.open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
+    data: dict[str, Any] = load_json(FIXTURE)
     return data
 
 
@@ -124,9 +122,7 @@ def fit_of(case: str) -> LmeResult:
 @pytest.mark.slow
 def test_fixture_is_current(tmp_path: Path) -> None:
     """The committed fixture is what fixtures/R/lme_varfunc.R writes with today's R and nlme."""
-    run_r_script("lme_varfunc.R", tmp_path)
-    fresh = (tmp_path / "varfunc.json").read_text(encoding="utf-8")
-    assert fresh == FIXTURE.read_text(encoding="utf-8")
+    assert_r_fixture_current("lme_varfunc.R", FIXTURE, tmp_path)
 
 
 def test_fixture_records_versions() -> None:

@@ -13,7 +13,6 @@ tolerance closes the gap, see :func:`test_tighter_tolerance_reaches_nlmes_optimu
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from functools import cache
@@ -31,7 +30,7 @@ from interlace.datasets import load
 from interlace.design.lformula import lformula
 from interlace.engine.residual_correlation import CorrelatedObjective, GroupLayout
 from interlace.results.lme_result import LmeResult
-from tests.conftest import run_r_script
+from tests.conftest import assert_r_fixture_current, load_json
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "lme_varfunc_cor" / "varfunc_cor.json"
 
@@ -89,8 +88,7 @@ CASES: dict[str, tuple[Callable[[], LmeResult], float, float]] = {
 
 @cache
 def fixture() -> dict[str, Any]:
-    with FIXTURE.open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
+    data: dict[str, Any] = load_json(FIXTURE)
     return data
 
 
@@ -103,9 +101,7 @@ def fit_of(case: str) -> LmeResult:
 @pytest.mark.slow
 def test_fixture_is_current(tmp_path: Path) -> None:
     """The committed fixture is what fixtures/R/lme_varfunc_cor.R writes with today's R/nlme."""
-    run_r_script("lme_varfunc_cor.R", tmp_path)
-    fresh = (tmp_path / "varfunc_cor.json").read_text(encoding="utf-8")
-    assert fresh == FIXTURE.read_text(encoding="utf-8")
+    assert_r_fixture_current("lme_varfunc_cor.R", FIXTURE, tmp_path)
 
 
 def test_fixture_records_versions() -> None:
