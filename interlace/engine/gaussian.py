@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -147,7 +148,7 @@ class GaussianObjective:
         pr = self.predictor
         return profiled_deviance(pr.ldL2, pr.ldRX2, pr.pwrss, self.n, self.p, self.REML, self.ldW)
 
-    @property
+    @cached_property
     def has_gradient(self) -> bool:
         """Whether :meth:`gradient` is available: scalar terms, each ``λ_k = θ_k``, blocked path."""
         pr = self.predictor
